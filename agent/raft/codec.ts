@@ -111,6 +111,11 @@ export class ByteReader {
   }
 }
 
+/** A plain, unshared Uint8Array (not a Buffer view that pins a large network or file buffer). */
+function copyBytes(view: Uint8Array): Uint8Array {
+  return new Uint8Array(view);
+}
+
 function writeIds(w: ByteWriter, ids: number[]): void {
   w.uint(ids.length);
   for (const id of ids) w.uint(id);
@@ -132,8 +137,7 @@ export function readEntry(r: ByteReader): Entry {
   const index = r.uint();
   const type = r.uint();
   if (type !== EntryType.Normal && type !== EntryType.ConfChange) throw new DecodeError(`entry type ${type}`);
-  // Copy so the entry does not pin a large network or file buffer in memory.
-  const data = r.bytes().slice();
+  const data = copyBytes(r.bytes());
   return { term, index, type, data };
 }
 
@@ -173,7 +177,7 @@ export function writeSnapshot(w: ByteWriter, s: Snapshot): void {
 
 export function readSnapshot(r: ByteReader): Snapshot {
   const metadata = readSnapshotMetadata(r);
-  return { metadata, data: r.bytes().slice() };
+  return { metadata, data: copyBytes(r.bytes()) };
 }
 
 export function encodeEntry(e: Entry): Uint8Array {
@@ -228,7 +232,7 @@ export function decodeConfChange(buf: Uint8Array): ConfChange {
     throw new DecodeError(`conf change type ${type}`);
   }
   const nodeId = r.uint();
-  const context = r.bytes().slice();
+  const context = copyBytes(r.bytes());
   r.expectEnd();
   return { type, nodeId, context };
 }
@@ -259,7 +263,7 @@ export function decodeMessage(buf: Uint8Array): Message {
   const commit = r.uint();
   const reject = r.bool();
   const rejectHint = r.uint();
-  const context = r.bytes().slice();
+  const context = copyBytes(r.bytes());
   const count = r.uint();
   const entries: Entry[] = [];
   for (let i = 0; i < count; i++) entries.push(readEntry(r));

@@ -1,0 +1,32 @@
+/**
+ * Time and deferral as the runner sees them. Production uses Node's timers; the simulator passes a
+ * virtual scheduler so whole clusters run deterministically from a seed.
+ */
+export interface TimerHandle {
+  cancel(): void;
+}
+
+export interface Scheduler {
+  now(): number;
+  /** Runs fn after `ms` milliseconds. */
+  after(ms: number, fn: () => void): TimerHandle;
+  /** Runs fn every `ms` milliseconds until cancelled. */
+  every(ms: number, fn: () => void): TimerHandle;
+  /** Runs fn soon, after the current macrotask (so several events can be handled in one batch). */
+  defer(fn: () => void): void;
+}
+
+export const realScheduler: Scheduler = {
+  now: () => Date.now(),
+  after(ms, fn) {
+    const timer = setTimeout(fn, ms);
+    return { cancel: () => clearTimeout(timer) };
+  },
+  every(ms, fn) {
+    const timer = setInterval(fn, ms);
+    return { cancel: () => clearInterval(timer) };
+  },
+  defer(fn) {
+    setImmediate(fn);
+  },
+};
