@@ -1,0 +1,618 @@
+/**
+ * Drives one raft member: owns the clock (ticks), the durable log, the transport and the state machine,
+ * and feeds the pure core (RawNode) with what happens. One processing loop at a time: take a Ready,
+ * make it durable, send its messages, apply its committed entries, advance.
+ */
+import { randomInt } from 'node:crypto';
+import { decodeConfChange } from './codec';
+import { MemoryStorage, RawNode } from './core';
+import { RaftError } from './errors';
+import { decodeSnapshotEnvelope, encodeSnapshotEnvelope, type MemberAddresses } from './membership';
+import { unwrapProposal, wrapProposal } from './proposal-envelope';
+import type { StateMachine, Proposer } from './state-machine';
+import { realScheduler, type Scheduler, type TimerHandle } from './scheduler';
+import type { RaftTransport } from './transport/transport';
+import {
+  type ConfChange,
+  ConfChangeType,
+  type ConfState,
+  DEFAULT_ELECTION_TICK,
+  DEFAULT_HEARTBEAT_TICK,
+  DEFAULT_TICK_MS,
+  type Entry,
+  EntryType,
+  type HardState,
+  type Message,
+  MessageType,
+  type NodeId,
+  NONE,
+  ProposalDroppedError,
+  type RaftLogger,
+  type Ready,
+  Role,
+  type Snapshot,
+} from './types';
+
+/** The durable side of a member, as the runner needs it (DurableRaftStorage implements it). */
+export interface DurableLog {
+  save(update: { hardState?: HardState; entries: Entry[]; snapshot?: Snapshot; mustSync: boolean }): Promise<void>;
+  saveSnapshot(snapshot: Snapshot): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** What a member found on disk when it started (DurableRaftStorage.open's state). */
+export interface RestoredState {
+  /** All zero when nothing was ever saved. */
+  hardState: HardState;
+  snapshot: Snapshot | undefined;
+  entries: Entry[];
+}
+
+export interface RaftRunnerOptions {
+  id: NodeId;
+  /** Where peers reach this member. */
+  address: string;
+  durable: DurableLog;
+  restored: RestoredState;
+  transport: RaftTransport;
+  stateMachine: StateMachine;
+  /**
+   * Start a new cluster (ignored when state was restored): its voters are this member and `peers`,
+   * and every founding member must be started with the same list.
+   */
+  bootstrap?: boolean;
+  /** Peers to reach before any snapshot names them (a joining member knows who it joined through). */
+  peers?: MemberAddresses;
+  /** Sees every committed entry as it is applied here (monitoring and the simulator's checks). */
+  onEntryApplied?: (entry: Entry) => void;
+  tickMs?: number;
+  electionTick?: number;
+  heartbeatTick?: number;
+  /** Applied entries between two snapshots. */
+  snapshotEvery?: number;
+  /** Entries kept behind a snapshot so slightly slow followers catch up without one. */
+  entriesKeptAfterSnapshot?: number;
+  proposalTimeoutMs?: number;
+  maxSizePerMsg?: number;
+  maxInflightMsgs?: number;
+  maxInflightBytes?: number;
+  logger?: RaftLogger;
+  random?: (n: number) => number;
+  /** Timers and deferral; the simulator injects a virtual one. */
+  scheduler?: Scheduler;
+}
+
+interface Waiter<T> {
+  resolve(value: T): void;
+  reject(error: Error): void;
+  cleanup(): void;
+}
+
+export interface RunnerStatus {
+  id: NodeId;
+  leaderId: NodeId;
+  role: Role;
+  term: number;
+  commit: number;
+  applied: number;
+  voters: NodeId[];
+  learners: NodeId[];
+  members: MemberAddresses;
+}
+
+type LeaderListener = (leaderId: NodeId, term: number) => void;
+
+const silentLogger: RaftLogger = { debug() {}, info() {}, warn() {} };
+
+export class RaftRunner implements Proposer {
+  readonly id: NodeId;
+  private readonly node: RawNode;
+  private readonly log: MemoryStorage;
+  private readonly members: MemberAddresses;
+  private confState: ConfState;
+  private applied: number;
+  private snapshotIndex: number;
+  private leaderId: NodeId = NONE;
+  private role: Role = Role.Follower;
+  private readonly incarnation: number;
+  private sequence = 0;
+  private readonly proposals = new Map<number, Waiter<unknown>>();
+  private readonly confChanges = new Map<string, Waiter<ConfState>>();
+  private readonly reads = new Map<string, Waiter<void>>();
+  private readonly readyReads: { index: number; waiter: Waiter<void> }[] = [];
+  private readonly leaderListeners = new Set<LeaderListener>();
+  private readonly removedListeners = new Set<() => void>();
+  private ticker: TimerHandle | undefined;
+  private readonly scheduler: Scheduler;
+  private scheduled = false;
+  private processing: Promise<void> | undefined;
+  private stopped = false;
+  private fatal: Error | undefined;
+  private readonly logger: RaftLogger;
+  private readonly options: Required<
+    Pick<RaftRunnerOptions, 'tickMs' | 'snapshotEvery' | 'entriesKeptAfterSnapshot' | 'proposalTimeoutMs' | 'electionTick'>
+  >;
+
+  private constructor(
+    private readonly opts: RaftRunnerOptions,
+    state: { log: MemoryStorage; members: MemberAddresses; confState: ConfState; snapshotIndex: number },
+  ) {
+    this.id = opts.id;
+    this.log = state.log;
+    this.members = state.members;
+    this.confState = state.confState;
+    this.snapshotIndex = state.snapshotIndex;
+    this.applied = state.snapshotIndex;
+    this.logger = opts.logger ?? silentLogger;
+    this.scheduler = opts.scheduler ?? realScheduler;
+    const random = opts.random ?? ((n: number) => randomInt(n));
+    this.incarnation = random(2 ** 31);
+    this.options = {
+      tickMs: opts.tickMs ?? DEFAULT_TICK_MS,
+      electionTick: opts.electionTick ?? DEFAULT_ELECTION_TICK,
+      snapshotEvery: opts.snapshotEvery ?? 10_000,
+      entriesKeptAfterSnapshot: opts.entriesKeptAfterSnapshot ?? 5_000,
+      proposalTimeoutMs: opts.proposalTimeoutMs ?? 20_000,
+    };
+    this.node = new RawNode({
+      id: opts.id,
+      electionTick: this.options.electionTick,
+      heartbeatTick: opts.heartbeatTick ?? DEFAULT_HEARTBEAT_TICK,
+      storage: this.log,
+      applied: state.snapshotIndex,
+      maxSizePerMsg: opts.maxSizePerMsg ?? 1024 * 1024,
+      maxInflightMsgs: opts.maxInflightMsgs ?? 256,
+      maxInflightBytes: opts.maxInflightBytes ?? 32 * 1024 * 1024,
+      checkQuorum: true,
+      preVote: true,
+      randomInt: random,
+      logger: opts.logger,
+    });
+  }
+
+  /** Restores (or bootstraps) a member and starts its clock and transport. */
+  static async start(opts: RaftRunnerOptions): Promise<RaftRunner> {
+    const log = new MemoryStorage();
+    const members: MemberAddresses = new Map(opts.peers ?? []);
+    let snapshot = opts.restored.snapshot;
+    const fresh = !snapshot && opts.restored.hardState.term === 0 && opts.restored.entries.length === 0;
+    if (fresh && opts.bootstrap) {
+      // A new cluster starts from a snapshot at index 1 that names its founding voters, so every later
+      // member, however far behind, learns the membership the same way: by snapshot.
+      members.set(opts.id, opts.address);
+      const voters = [...members.keys()].sort((a, b) => a - b);
+      opts.stateMachine.restore(new Uint8Array(0), 0);
+      snapshot = {
+        metadata: { index: 1, term: 1, confState: { voters, learners: [], removed: [] } },
+        data: encodeSnapshotEnvelope(members, opts.stateMachine.snapshot()),
+      };
+      await opts.durable.save({ hardState: { term: 1, vote: NONE, commit: 1 }, entries: [], snapshot, mustSync: true });
+    }
+    let confState: ConfState = { voters: [], learners: [], removed: [] };
+    let snapshotIndex = 0;
+    if (snapshot) {
+      log.applySnapshot(snapshot);
+      const envelope = decodeSnapshotEnvelope(snapshot.data);
+      for (const [id, address] of envelope.members) members.set(id, address);
+      opts.stateMachine.restore(envelope.state, snapshot.metadata.index);
+      confState = snapshot.metadata.confState;
+      snapshotIndex = snapshot.metadata.index;
+    } else {
+      opts.stateMachine.restore(new Uint8Array(0), 0);
+    }
+    const entries = opts.restored.entries.filter((e) => e.index > snapshotIndex);
+    if (entries.length > 0) log.append(entries);
+    const hardState = fresh && opts.bootstrap ? { term: 1, vote: NONE, commit: 1 } : opts.restored.hardState;
+    if (hardState.term > 0) log.setHardState(hardState);
+
+    const runner = new RaftRunner(opts, { log, members, confState, snapshotIndex });
+    await runner.startIo();
+    return runner;
+  }
+
+  private async startIo(): Promise<void> {
+    await this.opts.transport.start({
+      onMessage: (message) => this.onMessage(message),
+      onUnreachable: (peer) => {
+        if (this.stopped) return;
+        this.node.reportUnreachable(peer);
+      },
+      onSnapshotStatus: (peer, ok) => {
+        if (this.stopped) return;
+        this.node.reportSnapshot(peer, ok);
+        this.schedule();
+      },
+    });
+    this.syncPeers();
+    this.ticker = this.scheduler.every(this.options.tickMs, () => {
+      this.node.tick();
+      this.schedule();
+    });
+    this.schedule();
+  }
+
+  // ---- public API -------------------------------------------------------------------------------
+
+  propose(data: Uint8Array, signal?: AbortSignal): Promise<unknown> {
+    const failure = this.refusal();
+    if (failure) return Promise.reject(failure);
+    const sequence = ++this.sequence;
+    return new Promise<unknown>((resolve, reject) => {
+      const waiter = this.waiter(this.proposals, sequence, resolve, reject, signal, 'proposal');
+      try {
+        this.node.propose(wrapProposal({ member: this.id, incarnation: this.incarnation, sequence }, data));
+      } catch (error) {
+        waiter.cleanup();
+        reject(this.unavailable(error));
+        return;
+      }
+      this.schedule();
+    });
+  }
+
+  linearizableBarrier(signal?: AbortSignal): Promise<void> {
+    const failure = this.refusal();
+    if (failure) return Promise.reject(failure);
+    if (this.leaderId === NONE) return Promise.reject(new RaftError('Unavailable', 'no raft leader is known'));
+    const key = `${this.incarnation}:${++this.sequence}`;
+    return new Promise<void>((resolve, reject) => {
+      this.waiter(this.reads, key, resolve, reject, signal, 'linearizable read');
+      this.node.readIndex(new TextEncoder().encode(key));
+      this.schedule();
+    });
+  }
+
+  /** Adds a member as a learner: it receives the log but does not vote until promoted. */
+  addLearner(id: NodeId, address: string, signal?: AbortSignal): Promise<ConfState> {
+    return this.changeMembership({ type: ConfChangeType.AddLearner, nodeId: id, context: new TextEncoder().encode(address) }, signal);
+  }
+
+  promoteLearner(id: NodeId, signal?: AbortSignal): Promise<ConfState> {
+    return this.changeMembership({ type: ConfChangeType.PromoteLearner, nodeId: id, context: new Uint8Array(0) }, signal);
+  }
+
+  removeMember(id: NodeId, signal?: AbortSignal): Promise<ConfState> {
+    return this.changeMembership({ type: ConfChangeType.RemoveNode, nodeId: id, context: new Uint8Array(0) }, signal);
+  }
+
+  /** Hands leadership to `to` and resolves once this member sees it lead (or rejects on timeout). */
+  transferLeadership(to: NodeId, timeoutMs = this.options.tickMs * this.options.electionTick * 3): Promise<void> {
+    const failure = this.refusal();
+    if (failure) return Promise.reject(failure);
+    if (this.leaderId === to) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const timer = this.scheduler.after(timeoutMs, () => {
+        this.leaderListeners.delete(listener);
+        reject(new RaftError('DeadlineExceeded', `leadership did not move to member ${to} in ${timeoutMs} ms`));
+      });
+      const listener: LeaderListener = (leader) => {
+        if (leader !== to) return;
+        timer.cancel();
+        this.leaderListeners.delete(listener);
+        resolve();
+      };
+      this.leaderListeners.add(listener);
+      this.node.transferLeadership(to);
+      this.schedule();
+    });
+  }
+
+  onLeaderChange(listener: LeaderListener): () => void {
+    this.leaderListeners.add(listener);
+    return () => this.leaderListeners.delete(listener);
+  }
+
+  /** Called once if this member is removed from the cluster; it stops acting by itself. */
+  onRemoved(listener: () => void): () => void {
+    this.removedListeners.add(listener);
+    return () => this.removedListeners.delete(listener);
+  }
+
+  /** The in-memory log the core reads (for the simulator's log-matching checks). */
+  logStorage(): MemoryStorage {
+    return this.log;
+  }
+
+  get isLeader(): boolean {
+    return this.role === Role.Leader;
+  }
+
+  status(): RunnerStatus {
+    const s = this.node.status();
+    return {
+      id: this.id,
+      leaderId: this.leaderId,
+      role: this.role,
+      term: s.term,
+      commit: s.commit,
+      applied: this.applied,
+      voters: [...this.confState.voters],
+      learners: [...this.confState.learners],
+      members: new Map(this.members),
+    };
+  }
+
+  /**
+   * Stops at once, as a crash would: no more ticks, sends or applies, and nothing is flushed or closed.
+   * The simulator uses it before it drops the member's unsynced writes.
+   */
+  halt(): void {
+    this.stopped = true;
+    this.ticker?.cancel();
+    this.failAll(new RaftError('Unavailable', 'raft member halted'));
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.ticker?.cancel();
+    await this.processing;
+    this.failAll(new RaftError('Unavailable', 'raft member is stopping'));
+    await this.opts.transport.stop();
+    await this.opts.durable.close();
+  }
+
+  // ---- the loop ---------------------------------------------------------------------------------
+
+  private onMessage(message: Message): void {
+    if (this.stopped) return;
+    // Local-only message types never come from the network.
+    if (message.type === MessageType.Hup || message.type === MessageType.Beat) return;
+    try {
+      this.node.step(message);
+    } catch (error) {
+      this.logger.debug('raft message refused', { from: message.from, type: message.type, error: String(error) });
+    }
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.stopped) return;
+    this.scheduled = true;
+    this.scheduler.defer(() => {
+      this.scheduled = false;
+      if (this.processing || this.stopped) return;
+      this.processing = this.processReadies().finally(() => {
+        this.processing = undefined;
+        if (!this.stopped && this.node.hasReady()) this.schedule();
+      });
+    });
+  }
+
+  private async processReadies(): Promise<void> {
+    try {
+      while (!this.stopped && this.node.hasReady()) {
+        const ready = this.node.ready();
+        await this.handleReady(ready);
+        if (this.stopped) return;
+        this.node.advance(ready);
+        await this.maybeSnapshot();
+      }
+    } catch (error) {
+      this.die(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  private async handleReady(ready: Ready): Promise<void> {
+    // 1. durable first: nothing that depends on this term, vote or entry leaves before it is on disk.
+    if (ready.hardState || ready.entries.length > 0 || ready.snapshot) {
+      await this.opts.durable.save({
+        hardState: ready.hardState,
+        entries: ready.entries,
+        snapshot: ready.snapshot,
+        mustSync: ready.mustSync,
+      });
+      // A member halted (crashed, in the simulator) while the write was in flight does nothing more.
+      if (this.stopped) return;
+      if (ready.snapshot) this.log.applySnapshot(ready.snapshot);
+      if (ready.entries.length > 0) this.log.append(ready.entries);
+      if (ready.hardState) this.log.setHardState(ready.hardState);
+    }
+    // 2. then send.
+    if (ready.messages.length > 0) this.opts.transport.send(ready.messages);
+    // 3. then apply.
+    if (ready.snapshot) this.restoreSnapshot(ready.snapshot);
+    for (const entry of ready.committedEntries) this.applyEntry(entry);
+    for (const readState of ready.readStates) this.onReadState(readState.index, new TextDecoder().decode(readState.context));
+    this.releaseReads();
+    if (ready.softState) this.onSoftState(ready.softState.leaderId, ready.softState.role);
+  }
+
+  private restoreSnapshot(snapshot: Snapshot): void {
+    const envelope = decodeSnapshotEnvelope(snapshot.data);
+    this.members.clear();
+    for (const [id, address] of envelope.members) this.members.set(id, address);
+    this.opts.stateMachine.restore(envelope.state, snapshot.metadata.index);
+    this.confState = snapshot.metadata.confState;
+    this.applied = snapshot.metadata.index;
+    this.snapshotIndex = snapshot.metadata.index;
+    this.syncPeers();
+  }
+
+  private applyEntry(entry: Entry): void {
+    if (entry.index <= this.applied) return;
+    this.applied = entry.index;
+    this.opts.onEntryApplied?.(entry);
+    if (entry.type === EntryType.ConfChange) {
+      this.applyConfChange(decodeConfChange(entry.data));
+      return;
+    }
+    if (entry.data.length === 0) return; // a new leader's empty entry
+    const { tag, payload } = unwrapProposal(entry.data);
+    let result: unknown;
+    let failure: Error | undefined;
+    try {
+      result = this.opts.stateMachine.apply(payload, entry.index);
+    } catch (error) {
+      // The state machine must be deterministic, so a throw happens on every member alike; it fails
+      // this proposal without stopping the member.
+      failure = error instanceof Error ? error : new Error(String(error));
+    }
+    if (tag.member !== this.id || tag.incarnation !== this.incarnation) return;
+    const waiter = this.proposals.get(tag.sequence);
+    if (!waiter) return;
+    waiter.cleanup();
+    if (failure) waiter.reject(failure);
+    else waiter.resolve(result);
+  }
+
+  private applyConfChange(change: ConfChange): void {
+    this.confState = this.node.applyConfChange(change);
+    if (change.type === ConfChangeType.AddLearner && !this.confState.removed.includes(change.nodeId)) {
+      this.members.set(change.nodeId, new TextDecoder().decode(change.context));
+    } else if (change.type === ConfChangeType.RemoveNode) {
+      this.members.delete(change.nodeId);
+    }
+    this.syncPeers();
+    const key = confChangeKey(change);
+    const waiter = this.confChanges.get(key);
+    if (waiter) {
+      waiter.cleanup();
+      waiter.resolve(this.confState);
+    }
+    if (change.type === ConfChangeType.RemoveNode && change.nodeId === this.id) {
+      this.logger.warn('this member was removed from the raft cluster; it stops');
+      for (const listener of this.removedListeners) listener();
+    }
+  }
+
+  private onReadState(index: number, key: string): void {
+    const waiter = this.reads.get(key);
+    if (!waiter) return;
+    this.reads.delete(key);
+    this.readyReads.push({ index, waiter });
+  }
+
+  private releaseReads(): void {
+    for (let i = this.readyReads.length - 1; i >= 0; i--) {
+      const { index, waiter } = this.readyReads[i];
+      if (index > this.applied) continue;
+      this.readyReads.splice(i, 1);
+      waiter.cleanup();
+      waiter.resolve();
+    }
+  }
+
+  private onSoftState(leaderId: NodeId, role: Role): void {
+    const previousLeader = this.leaderId;
+    this.leaderId = leaderId;
+    this.role = role;
+    if (leaderId === previousLeader) return;
+    if (previousLeader !== NONE) {
+      // In-flight writes may or may not survive a leader change; say so rather than wait for a timeout.
+      const lost = new RaftError('Unavailable', 'raft leadership changed; the write may or may not have been applied');
+      for (const waiter of [...this.proposals.values(), ...this.confChanges.values()]) {
+        waiter.cleanup();
+        waiter.reject(lost);
+      }
+    }
+    const term = this.node.status().term;
+    for (const listener of [...this.leaderListeners]) listener(leaderId, term);
+  }
+
+  private async maybeSnapshot(): Promise<void> {
+    if (this.applied - this.snapshotIndex < this.options.snapshotEvery) return;
+    const index = this.applied;
+    const data = encodeSnapshotEnvelope(this.members, this.opts.stateMachine.snapshot());
+    const snapshot = this.log.createSnapshot(index, this.confState, data);
+    await this.opts.durable.saveSnapshot(snapshot);
+    if (this.stopped) return;
+    this.snapshotIndex = index;
+    const compactTo = index - this.options.entriesKeptAfterSnapshot;
+    if (compactTo > this.log.firstIndex()) this.log.compact(compactTo);
+  }
+
+  // ---- helpers ----------------------------------------------------------------------------------
+
+  private changeMembership(change: ConfChange, signal?: AbortSignal): Promise<ConfState> {
+    const failure = this.refusal();
+    if (failure) return Promise.reject(failure);
+    const key = confChangeKey(change);
+    if (this.confChanges.has(key)) return Promise.reject(new RaftError('FailedPrecondition', 'the same membership change is already in progress'));
+    return new Promise<ConfState>((resolve, reject) => {
+      const waiter = this.waiter(this.confChanges, key, resolve, reject, signal, 'membership change');
+      try {
+        this.node.proposeConfChange(change);
+      } catch (error) {
+        waiter.cleanup();
+        reject(this.unavailable(error));
+        return;
+      }
+      this.schedule();
+    });
+  }
+
+  private waiter<K, T>(
+    table: Map<K, Waiter<T>>,
+    key: K,
+    resolve: (value: T) => void,
+    reject: (error: Error) => void,
+    signal: AbortSignal | undefined,
+    what: string,
+  ): Waiter<T> {
+    const timer = this.scheduler.after(this.options.proposalTimeoutMs, () => {
+      waiter.cleanup();
+      reject(new RaftError('DeadlineExceeded', `${what} timed out after ${this.options.proposalTimeoutMs} ms`));
+    });
+    const onAbort = () => {
+      waiter.cleanup();
+      reject(new RaftError('Cancelled', `${what} cancelled`));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const waiter: Waiter<T> = {
+      resolve,
+      reject,
+      cleanup: () => {
+        timer.cancel();
+        signal?.removeEventListener('abort', onAbort);
+        table.delete(key);
+      },
+    };
+    table.set(key, waiter);
+    return waiter;
+  }
+
+  private refusal(): Error | undefined {
+    if (this.fatal) return this.fatal;
+    if (this.stopped) return new RaftError('Unavailable', 'raft member is stopped');
+    return undefined;
+  }
+
+  private unavailable(error: unknown): Error {
+    if (error instanceof ProposalDroppedError) return new RaftError('Unavailable', error.message);
+    return error instanceof Error ? error : new Error(String(error));
+  }
+
+  private syncPeers(): void {
+    for (const [id, address] of this.members) if (id !== this.id) this.opts.transport.setPeer(id, address);
+  }
+
+  private failAll(error: Error): void {
+    for (const table of [this.proposals, this.confChanges, this.reads] as Map<unknown, Waiter<never>>[]) {
+      for (const waiter of [...table.values()]) {
+        waiter.cleanup();
+        waiter.reject(error);
+      }
+    }
+    for (const { waiter } of this.readyReads.splice(0)) {
+      waiter.cleanup();
+      waiter.reject(error);
+    }
+  }
+
+  /** A storage failure leaves the member unable to promise durability: it stops taking part. */
+  private die(error: Error): void {
+    if (this.fatal) return;
+    this.fatal = new RaftError('Unavailable', `raft member stopped after a storage failure: ${error.message}`);
+    this.logger.warn('raft member stopped', { error: error.message });
+    this.stopped = true;
+    this.ticker?.cancel();
+    this.failAll(this.fatal);
+    void this.opts.transport.stop();
+  }
+}
+
+function confChangeKey(change: ConfChange): string {
+  return `${change.type}:${change.nodeId}`;
+}
+

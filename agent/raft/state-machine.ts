@@ -1,0 +1,20 @@
+/**
+ * What the raft runner replicates. apply() is called for every committed normal entry, in log order,
+ * on every member; it must be deterministic (no clocks, no randomness) so all members end identical.
+ * Its return value is handed to the proposer's caller on the member that proposed the entry.
+ */
+export interface StateMachine {
+  apply(data: Uint8Array, index: number): unknown;
+  /** The whole state at the last applied index. */
+  snapshot(): Uint8Array;
+  /** Replace the whole state (empty data = the initial state). */
+  restore(data: Uint8Array, index: number): void;
+}
+
+/** Writes and linearizable reads through raft, as the store sees them. */
+export interface Proposer {
+  /** Resolves with StateMachine.apply's result once the entry is committed and applied here. */
+  propose(data: Uint8Array, signal?: AbortSignal): Promise<unknown>;
+  /** Resolves once this member has applied everything the leader had committed when it was called. */
+  linearizableBarrier(signal?: AbortSignal): Promise<void>;
+}

@@ -1,0 +1,170 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { RaftRunner } from '../../agent/raft/runner';
+import { DurableRaftStorage } from '../../agent/raft/storage/raft-storage';
+import { NodeFs } from '../../agent/raft/storage/fs';
+import { MemoryRaftNetwork } from '../../agent/raft/transport/memory-transport';
+import { KvStateMachine, put } from './kv-state-machine';
+
+const dirs: string[] = [];
+const runners: RaftRunner[] = [];
+
+afterEach(async () => {
+  for (const r of runners.splice(0)) await r.stop();
+  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
+});
+
+async function until(predicate: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error('condition not reached in time');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+interface Member {
+  id: number;
+  dir: string;
+  sm: KvStateMachine;
+  runner: RaftRunner;
+}
+
+async function startMember(network: MemoryRaftNetwork, id: number, dir: string, opts: { bootstrap?: boolean; peers?: number[] }): Promise<Member> {
+  const { storage, state } = await DurableRaftStorage.open(dir, new NodeFs());
+  const sm = new KvStateMachine();
+  const runner = await RaftRunner.start({
+    id,
+    address: `mem-${id}`,
+    durable: storage,
+    restored: state,
+    transport: network.transport(id),
+    stateMachine: sm,
+    bootstrap: opts.bootstrap,
+    peers: new Map((opts.peers ?? []).map((p) => [p, `mem-${p}`])),
+    tickMs: 10,
+    snapshotEvery: 50,
+    entriesKeptAfterSnapshot: 10,
+  });
+  runners.push(runner);
+  return { id, dir, sm, runner };
+}
+
+async function newDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'swarmdesk-runner-'));
+  dirs.push(dir);
+  return dir;
+}
+
+async function cluster(network: MemoryRaftNetwork, ids: number[]): Promise<Member[]> {
+  const members: Member[] = [];
+  for (const id of ids) members.push(await startMember(network, id, await newDir(), { bootstrap: true, peers: ids.filter((p) => p !== id) }));
+  return members;
+}
+
+function leaderOf(members: Member[]): Member | undefined {
+  return members.find((m) => m.runner.isLeader);
+}
+
+describe('raft runner', () => {
+  it('elects a leader among three members and replicates writes to all of them', async () => {
+    const network = new MemoryRaftNetwork();
+    const members = await cluster(network, [1, 2, 3]);
+    await until(() => leaderOf(members) !== undefined);
+    const leader = leaderOf(members) as Member;
+    for (let i = 0; i < 20; i++) await leader.runner.propose(put(`k${i % 3}`, `v${i}`));
+    await until(() => members.every((m) => m.sm.data.get('k1') === 'v19'));
+    for (const m of members) expect(Object.fromEntries(m.sm.data)).toEqual({ k0: 'v18', k1: 'v19', k2: 'v17' });
+  });
+
+  it('returns the state machine result to the proposer, also when proposing on a follower', async () => {
+    const network = new MemoryRaftNetwork();
+    const members = await cluster(network, [1, 2, 3]);
+    await until(() => leaderOf(members) !== undefined);
+    const follower = members.find((m) => !m.runner.isLeader) as Member;
+    await expect(follower.runner.propose(put('a', '1'))).resolves.toBeUndefined();
+    await expect(follower.runner.propose(put('a', '2'))).resolves.toBe('1');
+  });
+
+  it('serves a linearizable barrier on a follower only after it applied what the leader committed', async () => {
+    const network = new MemoryRaftNetwork();
+    const members = await cluster(network, [1, 2, 3]);
+    await until(() => leaderOf(members) !== undefined);
+    const leader = leaderOf(members) as Member;
+    const follower = members.find((m) => !m.runner.isLeader) as Member;
+    await leader.runner.propose(put('x', 'fresh'));
+    await follower.runner.linearizableBarrier();
+    expect(follower.sm.data.get('x')).toBe('fresh');
+  });
+
+  it('restarts every member from disk with the same state, after snapshots compacted the log', async () => {
+    const network = new MemoryRaftNetwork();
+    const members = await cluster(network, [1, 2, 3]);
+    await until(() => leaderOf(members) !== undefined);
+    for (let i = 0; i < 120; i++) await (leaderOf(members) as Member).runner.propose(put(`k${i % 7}`, `v${i}`));
+    const expected = Object.fromEntries((leaderOf(members) as Member).sm.data);
+    for (const r of runners.splice(0)) await r.stop();
+
+    const network2 = new MemoryRaftNetwork();
+    const restarted: Member[] = [];
+    for (const m of members) restarted.push(await startMember(network2, m.id, m.dir, {}));
+    await until(() => leaderOf(restarted) !== undefined);
+    await (leaderOf(restarted) as Member).runner.propose(put('after', 'restart'));
+    await until(() => restarted.every((m) => m.sm.data.get('after') === 'restart'));
+    for (const m of restarted) expect(Object.fromEntries(m.sm.data)).toEqual({ ...expected, after: 'restart' });
+  });
+
+  it('adds a learner that catches up by snapshot, promotes it, and survives losing an original member', async () => {
+    const network = new MemoryRaftNetwork();
+    const members = await cluster(network, [1, 2, 3]);
+    await until(() => leaderOf(members) !== undefined);
+    for (let i = 0; i < 100; i++) await (leaderOf(members) as Member).runner.propose(put(`k${i % 5}`, `v${i}`));
+    const leader = leaderOf(members) as Member;
+    const joiner = await startMember(network, 4, await newDir(), { peers: [1, 2, 3] });
+    await leader.runner.addLearner(4, 'mem-4');
+    await until(() => joiner.sm.data.get('k4') === 'v99');
+    await leader.runner.promoteLearner(4);
+    expect(leader.runner.status().voters.sort()).toEqual([1, 2, 3, 4]);
+    const victim = members.find((m) => m !== leader) as Member;
+    network.isolate(victim.id);
+    await leader.runner.propose(put('still', 'writable'));
+    await until(() => joiner.sm.data.get('still') === 'writable');
+  });
+
+  it('removes a member: it is told, and the rest keep a quorum of their own', async () => {
+    const network = new MemoryRaftNetwork();
+    const members = await cluster(network, [1, 2, 3]);
+    await until(() => leaderOf(members) !== undefined);
+    const leader = leaderOf(members) as Member;
+    const victim = members.find((m) => m !== leader) as Member;
+    let removed = false;
+    victim.runner.onRemoved(() => (removed = true));
+    await leader.runner.removeMember(victim.id);
+    await until(() => removed);
+    expect(leader.runner.status().voters).not.toContain(victim.id);
+    await expect(leader.runner.propose(put('after', 'removal'))).resolves.toBeUndefined();
+  });
+
+  it('transfers leadership to a chosen member', async () => {
+    const network = new MemoryRaftNetwork();
+    const members = await cluster(network, [1, 2, 3]);
+    await until(() => leaderOf(members) !== undefined);
+    const leader = leaderOf(members) as Member;
+    const target = members.find((m) => m !== leader) as Member;
+    await leader.runner.transferLeadership(target.id);
+    await until(() => target.runner.isLeader);
+    await expect(target.runner.propose(put('new', 'leader'))).resolves.toBeUndefined();
+  });
+
+  it('refuses proposals clearly when there is no quorum', async () => {
+    const network = new MemoryRaftNetwork();
+    const members = await cluster(network, [1, 2, 3]);
+    await until(() => leaderOf(members) !== undefined);
+    const leader = leaderOf(members) as Member;
+    for (const m of members) if (m !== leader) network.isolate(m.id);
+    // CheckQuorum makes the isolated leader step down; afterwards nobody accepts writes.
+    await until(() => !leader.runner.isLeader);
+    await expect(leader.runner.propose(put('x', 'y'))).rejects.toMatchObject({ code: 'Unavailable' });
+  });
+});

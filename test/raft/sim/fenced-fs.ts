@@ -1,0 +1,72 @@
+/**
+ * One incarnation's view of a member's disk. After a simulated crash the old incarnation's promise
+ * chains may still be running; fencing its view makes every later operation fail, so nothing the dead
+ * process "does" reaches the disk the restarted member reads.
+ */
+import { type AppendFile, FsError, type StorageFs } from '../../../agent/raft/storage/fs';
+
+export class FencedFs implements StorageFs {
+  private dead = false;
+
+  constructor(private readonly inner: StorageFs) {}
+
+  kill(): void {
+    this.dead = true;
+  }
+
+  private check(): void {
+    if (this.dead) throw new FsError('EIO', 'the process that owned this file system view has crashed');
+  }
+
+  private async guard<T>(op: () => Promise<T>): Promise<T> {
+    this.check();
+    const result = await op();
+    this.check();
+    return result;
+  }
+
+  async openAppend(path: string): Promise<AppendFile> {
+    const file = await this.guard(() => this.inner.openAppend(path));
+    return {
+      path: file.path,
+      get size() {
+        return file.size;
+      },
+      append: (data) => this.guard(() => file.append(data)),
+      datasync: () => this.guard(() => file.datasync()),
+      close: () => this.guard(() => file.close()),
+    };
+  }
+
+  syncDir(dir: string): Promise<void> {
+    return this.guard(() => this.inner.syncDir(dir));
+  }
+
+  readFile(path: string): Promise<Uint8Array> {
+    return this.guard(() => this.inner.readFile(path));
+  }
+
+  readdir(dir: string): Promise<string[]> {
+    return this.guard(() => this.inner.readdir(dir));
+  }
+
+  rename(from: string, to: string): Promise<void> {
+    return this.guard(() => this.inner.rename(from, to));
+  }
+
+  unlink(path: string): Promise<void> {
+    return this.guard(() => this.inner.unlink(path));
+  }
+
+  truncate(path: string, size: number): Promise<void> {
+    return this.guard(() => this.inner.truncate(path, size));
+  }
+
+  mkdirp(dir: string): Promise<void> {
+    return this.guard(() => this.inner.mkdirp(dir));
+  }
+
+  size(path: string): Promise<number> {
+    return this.guard(() => this.inner.size(path));
+  }
+}
