@@ -1,0 +1,321 @@
+/**
+ * An in-memory StorageFs that models what survives a power cut, for crash tests and the deterministic
+ * simulator.
+ *
+ * Model (deliberately pessimistic, close to POSIX guarantees rather than to any one file system):
+ * - Each file (inode) has durable content and a current content. `datasync` makes the current content
+ *   durable. Until then appended bytes are an unsynced tail, and a truncate is undone by a crash.
+ * - Each directory has durable entries and current entries; creates, renames and unlinks change only the
+ *   current entries until `syncDir`. A crash reverts the directory to its durable entries, so a synced file
+ *   whose name was never synced vanishes.
+ * - `crash()` drops everything unsynced. With `tear`, a file's unsynced tail is not simply dropped: a
+ *   random-length prefix of it survives (cutting the last write short), optionally followed by garbage or
+ *   zero bytes, as a disk that lost power mid-write leaves it.
+ * - Directories themselves are created durably by `mkdirp` (a simplification: the layouts under test create
+ *   their directories once, before anything that matters).
+ * - Every operation resolves as an already-settled promise (no timers, no I/O), so a simulator that drives
+ *   it stays deterministic. Randomness comes only from the injected `random`.
+ * - Fault injection: `hook` is called before every mutating operation; if it throws, the operation has no
+ *   effect and its promise rejects with that error. Tests "crash at operation k" by throwing from the hook
+ *   and then calling `crash()`.
+ * - `enospcAfterBytes`: once that many bytes have been appended (counted from when it is set), writes fail
+ *   with code ENOSPC after writing the part that still fits, like a real short write on a full disk.
+ */
+import type { AppendFile, StorageFs } from './fs-types';
+import { FsError } from './fs-types';
+
+export type FsOpKind = 'create' | 'write' | 'datasync' | 'syncDir' | 'rename' | 'unlink' | 'truncate' | 'mkdir';
+
+export interface FsOp {
+  kind: FsOpKind;
+  path: string;
+  /** Bytes for 'write'. */
+  bytes?: number;
+}
+
+export interface MemoryFsOptions {
+  /** An integer in [0, n); drives tearing on crash. Defaults to always 0 (no randomness). */
+  random?: (n: number) => number;
+}
+
+export interface CrashOptions {
+  /**
+   * 'none' (default): drop every unsynced byte.
+   * 'prefix': keep a random-length prefix of each file's unsynced tail.
+   * 'garbage': like 'prefix', then append 1..32 random bytes (or zeros, chosen at random).
+   */
+  tear?: 'none' | 'prefix' | 'garbage';
+}
+
+export interface MemoryFsStats {
+  writes: number;
+  bytesWritten: number;
+  datasyncs: number;
+  dirSyncs: number;
+  renames: number;
+  unlinks: number;
+  truncates: number;
+  crashes: number;
+}
+
+class Inode {
+  buf = new Uint8Array(64);
+  len = 0;
+  durableLen = 0;
+  /** Set when a truncate cut into durable bytes: the content a crash restores. */
+  durableCopy: Uint8Array | undefined;
+
+  content(): Uint8Array {
+    return this.buf.subarray(0, this.len);
+  }
+
+  append(data: Uint8Array): void {
+    if (this.len + data.length > this.buf.length) {
+      let cap = this.buf.length * 2;
+      while (cap < this.len + data.length) cap *= 2;
+      const next = new Uint8Array(cap);
+      next.set(this.content());
+      this.buf = next;
+    }
+    this.buf.set(data, this.len);
+    this.len += data.length;
+  }
+
+  truncate(size: number): void {
+    if (size < this.durableLen && this.durableCopy === undefined) {
+      this.durableCopy = this.buf.slice(0, this.durableLen);
+    }
+    if (size > this.len) this.append(new Uint8Array(size - this.len));
+    else this.len = size;
+  }
+
+  sync(): void {
+    this.durableLen = this.len;
+    this.durableCopy = undefined;
+  }
+
+  crash(tail: (unsynced: Uint8Array) => Uint8Array): void {
+    if (this.durableCopy !== undefined) {
+      // An unsynced truncate: the disk still has the old content (and nothing appended since).
+      const durable = this.durableCopy;
+      this.buf = new Uint8Array(Math.max(64, durable.length));
+      this.buf.set(durable);
+      this.len = durable.length;
+    } else {
+      const kept = tail(this.buf.slice(this.durableLen, this.len));
+      this.len = this.durableLen;
+      this.append(kept);
+    }
+    this.sync();
+  }
+}
+
+interface Dir {
+  entries: Map<string, Inode>;
+  durable: Map<string, Inode>;
+}
+
+function splitPath(path: string): { dir: string; name: string } {
+  const cut = path.lastIndexOf('/');
+  if (cut < 0) return { dir: '.', name: path };
+  return { dir: cut === 0 ? '/' : path.slice(0, cut), name: path.slice(cut + 1) };
+}
+
+function normalizeDir(dir: string): string {
+  return dir.length > 1 ? dir.replace(/\/+$/, '') : dir;
+}
+
+export class MemoryFs implements StorageFs {
+  readonly stats: MemoryFsStats = {
+    writes: 0,
+    bytesWritten: 0,
+    datasyncs: 0,
+    dirSyncs: 0,
+    renames: 0,
+    unlinks: 0,
+    truncates: 0,
+    crashes: 0,
+  };
+  /** Called before each mutating operation; throw to make it fail (and leave no effect). */
+  hook: ((op: FsOp) => void) | undefined;
+  private readonly dirs = new Map<string, Dir>();
+  private readonly random: (n: number) => number;
+  /** Bumped by crash(): handles opened before it are dead, as after a process restart. */
+  private generation = 0;
+  private spaceLeft: number | undefined;
+
+  constructor(options: MemoryFsOptions = {}) {
+    this.random = options.random ?? (() => 0);
+  }
+
+  /** After `bytes` more appended bytes, writes fail with ENOSPC. `undefined` lifts the limit. */
+  enospcAfterBytes(bytes: number | undefined): void {
+    this.spaceLeft = bytes;
+  }
+
+  /** Simulate a power cut: everything not made durable is lost (or torn, see CrashOptions). */
+  crash(options: CrashOptions = {}): void {
+    const tear = options.tear ?? 'none';
+    this.generation++;
+    this.stats.crashes++;
+    const inodes = new Set<Inode>();
+    for (const dir of this.dirs.values()) {
+      dir.entries = new Map(dir.durable);
+      for (const inode of dir.durable.values()) inodes.add(inode);
+    }
+    for (const inode of inodes) inode.crash((unsynced) => this.tearTail(unsynced, tear));
+  }
+
+  private tearTail(unsynced: Uint8Array, tear: 'none' | 'prefix' | 'garbage'): Uint8Array {
+    if (tear === 'none' || unsynced.length === 0) return new Uint8Array(0);
+    const keep = unsynced.subarray(0, this.random(unsynced.length + 1));
+    if (tear === 'prefix') return keep;
+    const garbage = new Uint8Array(1 + this.random(32));
+    if (this.random(2) === 0) for (let i = 0; i < garbage.length; i++) garbage[i] = this.random(256);
+    const out = new Uint8Array(keep.length + garbage.length);
+    out.set(keep);
+    out.set(garbage, keep.length);
+    return out;
+  }
+
+  /** Test helper: the current bytes of a file (a copy). */
+  peek(path: string): Uint8Array {
+    return this.lookup(path).content().slice();
+  }
+
+  /** Test helper: overwrite bytes in place (as corruption would), durably. */
+  corrupt(path: string, offset: number, bytes: Uint8Array): void {
+    const inode = this.lookup(path);
+    if (offset + bytes.length > inode.len) throw new RangeError(`corrupt past the end of ${path}`);
+    inode.buf.set(bytes, offset);
+  }
+
+  /** Test helper: append bytes durably (as a torn write that reached the disk). */
+  appendRaw(path: string, bytes: Uint8Array): void {
+    const inode = this.lookup(path);
+    inode.append(bytes);
+    inode.sync();
+  }
+
+  private fire(op: FsOp): void {
+    this.hook?.(op);
+  }
+
+  private dir(path: string): Dir {
+    const dir = this.dirs.get(normalizeDir(path));
+    if (dir === undefined) throw new FsError('ENOENT', `no such directory: ${path}`);
+    return dir;
+  }
+
+  private lookup(path: string): Inode {
+    const { dir, name } = splitPath(path);
+    const inode = this.dir(dir).entries.get(name);
+    if (inode === undefined) throw new FsError('ENOENT', `no such file: ${path}`);
+    return inode;
+  }
+
+  async openAppend(path: string): Promise<AppendFile> {
+    const { dir, name } = splitPath(path);
+    const d = this.dir(dir);
+    let inode = d.entries.get(name);
+    if (inode === undefined) {
+      this.fire({ kind: 'create', path });
+      inode = new Inode();
+      d.entries.set(name, inode);
+    }
+    return this.handle(path, inode);
+  }
+
+  private handle(path: string, inode: Inode): AppendFile {
+    const generation = this.generation;
+    const alive = (): void => {
+      if (generation !== this.generation) throw new FsError('EBADF', `handle on ${path} died in a crash`);
+    };
+    return {
+      path,
+      get size() {
+        return inode.len;
+      },
+      append: async (data: Uint8Array) => {
+        alive();
+        this.fire({ kind: 'write', path, bytes: data.length });
+        this.stats.writes++;
+        if (this.spaceLeft !== undefined && data.length > this.spaceLeft) {
+          const fits = this.spaceLeft;
+          inode.append(data.subarray(0, fits));
+          this.stats.bytesWritten += fits;
+          this.spaceLeft = 0;
+          throw new FsError('ENOSPC', `no space left on device writing ${path}`);
+        }
+        inode.append(data);
+        this.stats.bytesWritten += data.length;
+        if (this.spaceLeft !== undefined) this.spaceLeft -= data.length;
+      },
+      datasync: async () => {
+        alive();
+        this.fire({ kind: 'datasync', path });
+        this.stats.datasyncs++;
+        inode.sync();
+      },
+      close: async () => {},
+    };
+  }
+
+  async syncDir(dir: string): Promise<void> {
+    const d = this.dir(dir);
+    this.fire({ kind: 'syncDir', path: dir });
+    this.stats.dirSyncs++;
+    d.durable = new Map(d.entries);
+  }
+
+  async readFile(path: string): Promise<Uint8Array> {
+    return this.lookup(path).content().slice();
+  }
+
+  async readdir(dir: string): Promise<string[]> {
+    return [...this.dir(dir).entries.keys()].sort();
+  }
+
+  async rename(from: string, to: string): Promise<void> {
+    const src = splitPath(from);
+    const dst = splitPath(to);
+    const inode = this.lookup(from);
+    const target = this.dir(dst.dir);
+    this.fire({ kind: 'rename', path: from });
+    this.stats.renames++;
+    this.dir(src.dir).entries.delete(src.name);
+    target.entries.set(dst.name, inode);
+  }
+
+  async unlink(path: string): Promise<void> {
+    const { dir, name } = splitPath(path);
+    this.lookup(path);
+    this.fire({ kind: 'unlink', path });
+    this.stats.unlinks++;
+    this.dir(dir).entries.delete(name);
+  }
+
+  async truncate(path: string, size: number): Promise<void> {
+    const inode = this.lookup(path);
+    this.fire({ kind: 'truncate', path });
+    this.stats.truncates++;
+    inode.truncate(size);
+  }
+
+  async mkdirp(dir: string): Promise<void> {
+    const norm = normalizeDir(dir);
+    if (this.dirs.has(norm)) return;
+    this.fire({ kind: 'mkdir', path: norm });
+    let cur = norm;
+    for (;;) {
+      if (!this.dirs.has(cur)) this.dirs.set(cur, { entries: new Map(), durable: new Map() });
+      const parent = splitPath(cur).dir;
+      if (parent === cur || cur === '.' || cur === '/') break;
+      cur = parent;
+    }
+  }
+
+  async size(path: string): Promise<number> {
+    return this.lookup(path).len;
+  }
+}
