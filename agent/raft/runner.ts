@@ -253,7 +253,7 @@ export class RaftRunner implements Proposer {
   linearizableBarrier(signal?: AbortSignal): Promise<void> {
     const failure = this.refusal();
     if (failure) return Promise.reject(failure);
-    if (this.leaderId === NONE) return Promise.reject(new RaftError('Unavailable', 'no raft leader is known'));
+    if (this.leaderId === NONE) return Promise.reject(new RaftError('Unavailable', 'no raft leader is known', 'not-applied'));
     const key = `${this.incarnation}:${++this.sequence}`;
     return new Promise<void>((resolve, reject) => {
       this.waiter(this.reads, key, resolve, reject, signal, 'linearizable read');
@@ -321,8 +321,8 @@ export class RaftRunner implements Proposer {
     const s = this.node.status();
     return {
       id: this.id,
-      leaderId: this.leaderId,
-      role: this.role,
+      leaderId: s.lead,
+      role: s.role,
       term: s.term,
       commit: s.commit,
       applied: this.applied,
@@ -573,13 +573,13 @@ export class RaftRunner implements Proposer {
   }
 
   private refusal(): Error | undefined {
-    if (this.fatal) return this.fatal;
-    if (this.stopped) return new RaftError('Unavailable', 'raft member is stopped');
+    if (this.fatal) return new RaftError('Unavailable', this.fatal.message, 'not-applied');
+    if (this.stopped) return new RaftError('Unavailable', 'raft member is stopped', 'not-applied');
     return undefined;
   }
 
   private unavailable(error: unknown): Error {
-    if (error instanceof ProposalDroppedError) return new RaftError('Unavailable', error.message);
+    if (error instanceof ProposalDroppedError) return new RaftError('Unavailable', error.message, 'not-applied');
     return error instanceof Error ? error : new Error(String(error));
   }
 

@@ -49,9 +49,13 @@ export class VirtualScheduler implements Scheduler {
     this.push(this.time, fn);
   }
 
-  /** Runs events until virtual time passes `until` or no event is left; `afterEach` runs after each. */
-  async runUntil(until: number, afterEach?: () => void): Promise<void> {
+  /**
+   * Runs events until virtual time passes `until`, no event is left, or `stop()` says so; `afterEach`
+   * runs after each event.
+   */
+  async runUntil(until: number, afterEach?: () => void, stop?: () => boolean): Promise<void> {
     while (this.heap.length > 0 && this.heap[0].time <= until) {
+      if (stop?.()) return;
       const event = this.pop();
       if (event.cancelled) continue;
       this.time = event.time;
