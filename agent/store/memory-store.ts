@@ -280,8 +280,9 @@ export class MemoryStore implements StateMachine {
     return encodeSnapshot(this.state);
   }
 
+  /** Replaces the whole store; empty data is the empty store (a new cluster, or a member not yet seeded). */
   restore(data: Uint8Array, index: number): void {
-    this.state = decodeSnapshot(data, index);
+    this.state = data.length === 0 ? emptyState(index) : decodeSnapshot(data, index);
     this.hub.publishRestored(index);
   }
 }

@@ -220,6 +220,12 @@ export class RawNode {
     if (rd.committedEntries.length > 0) log.appliedTo(rd.committedEntries[rd.committedEntries.length - 1].index);
   }
 
+  /** The few fields a caller polls often, without status()'s per-peer allocations. */
+  basicStatus(): { term: number; commit: number; lead: NodeId; role: Role } {
+    const r = this.raft;
+    return { term: r.term, commit: r.raftLog.committed, lead: r.lead, role: r.role };
+  }
+
   status(): RawNodeStatus {
     const r = this.raft;
     const cs = r.confState();

@@ -8,7 +8,11 @@ import { type AppendFile, FsError, type StorageFs } from '../../../agent/raft/st
 export class FencedFs implements StorageFs {
   private dead = false;
 
-  constructor(private readonly inner: StorageFs) {}
+  /** `syncLatency` makes every fsync take (virtual) time, so crashes can land while one is in flight. */
+  constructor(
+    private readonly inner: StorageFs,
+    private readonly syncLatency: () => Promise<void> = () => Promise.resolve(),
+  ) {}
 
   kill(): void {
     this.dead = true;
@@ -33,13 +37,21 @@ export class FencedFs implements StorageFs {
         return file.size;
       },
       append: (data) => this.guard(() => file.append(data)),
-      datasync: () => this.guard(() => file.datasync()),
+      datasync: () => this.guard(async () => {
+        await this.syncLatency();
+        this.check();
+        await file.datasync();
+      }),
       close: () => this.guard(() => file.close()),
     };
   }
 
   syncDir(dir: string): Promise<void> {
-    return this.guard(() => this.inner.syncDir(dir));
+    return this.guard(async () => {
+      await this.syncLatency();
+      this.check();
+      await this.inner.syncDir(dir);
+    });
   }
 
   readFile(path: string): Promise<Uint8Array> {

@@ -22,16 +22,21 @@ export interface ObservedMember {
   log: MemoryStorage;
 }
 
-/** A cheap fingerprint of an entry (FNV-1a over term, type and data). */
+const fingerprints = new WeakMap<Entry, number>();
+
+/** A cheap fingerprint of an entry (FNV-1a over term, type and data), cached per entry object. */
 export function entryFingerprint(entry: Entry): number {
+  const cached = fingerprints.get(entry);
+  if (cached !== undefined) return cached;
   let hash = 0x811c9dc5;
-  const mix = (byte: number) => {
-    hash ^= byte & 0xff;
-    hash = Math.imul(hash, 0x01000193);
-  };
-  for (const part of [entry.term, entry.type]) for (let shift = 0; shift < 32; shift += 8) mix(Math.floor(part / 2 ** shift));
-  for (const byte of entry.data) mix(byte);
-  return hash >>> 0;
+  hash = Math.imul(hash ^ (entry.term & 0xffff), 0x01000193);
+  hash = Math.imul(hash ^ Math.floor(entry.term / 0x10000), 0x01000193);
+  hash = Math.imul(hash ^ entry.type, 0x01000193);
+  const data = entry.data;
+  for (let i = 0; i < data.length; i++) hash = Math.imul(hash ^ data[i], 0x01000193);
+  const result = hash >>> 0;
+  fingerprints.set(entry, result);
+  return result;
 }
 
 export class InvariantChecker {

@@ -3,6 +3,7 @@
  * models what a crash loses), real store-level state machine; a virtual clock and network. Everything
  * random comes from the seed, so a failing seed replays exactly.
  */
+import { StoreError } from '../../../agent/api/errors';
 import { RaftError } from '../../../agent/raft/errors';
 import { RaftRunner } from '../../../agent/raft/runner';
 import { MemoryFs } from '../../../agent/raft/storage/fs';
@@ -149,10 +150,13 @@ class Simulation {
 
   private async start(member: SimMember, how: { bootstrap?: boolean; peers?: NodeId[] } = {}): Promise<void> {
     member.incarnation++;
-    const view = new FencedFs(member.disk);
+    const diskRng = this.rng.fork();
+    // fsyncs take virtual time, so a crash can strike while one is in flight; while the clock is not
+    // running (boot, recovery) they complete at once.
+    const view = new FencedFs(member.disk, () => (this.scheduler.running ? this.sleep(diskRng.between(0, 4)) : Promise.resolve()));
     const { storage, state } = await DurableRaftStorage.open(DATA_DIR, view, { wal: { segmentBytes: 16 * 1024 } });
     if (state.tornTail) this.log(`member ${member.id} truncated a torn WAL tail in ${state.tornTail.file} at ${state.tornTail.offset}`);
-    const kv = new SimKvStore();
+    const kv = new SimKvStore(() => this.scheduler.now());
     const transport = this.network.transport(member.id);
     const runner = await RaftRunner.start({
       id: member.id,
@@ -173,7 +177,7 @@ class Simulation {
       maxInflightMsgs: 8,
       random: (n) => this.rng.int(n),
       scheduler: this.scheduler,
-      onEntryApplied: (entry) => this.checker.entryApplied(member.id, entry, member.runner?.status().term ?? entry.term),
+      onEntryApplied: (entry) => this.checker.entryApplied(member.id, entry, member.runner?.raftState().term ?? entry.term),
     });
     kv.attach(runner);
     runner.onRemoved(() => {
@@ -218,7 +222,7 @@ class Simulation {
     const out: ObservedMember[] = [];
     for (const m of this.members.values()) {
       if (!m.runner) continue;
-      const status = m.runner.status();
+      const status = m.runner.raftState();
       out.push({ id: m.id, incarnation: m.incarnation, role: status.role, term: status.term, commit: status.commit, log: m.runner.logStorage() });
     }
     return out;
@@ -367,7 +371,7 @@ class Simulation {
         }
         op.return = this.scheduler.now();
       } catch (error) {
-        if (op.input.kind === 'get' || (error instanceof RaftError && error.outcome === 'not-applied')) {
+        if (op.input.kind === 'get' || hadNoEffect(error)) {
           // It had no effect: leave it out of the history.
           this.operations.splice(this.operations.indexOf(op), 1);
         } else {
@@ -439,6 +443,16 @@ class Simulation {
     if (result.timedOut) throw new SimFailure('linearizability check timed out');
     if (!result.ok) throw new SimFailure(`linearizability: history is not linearizable for key ${result.key}: ${result.explanation ?? ''}`);
   }
+}
+
+/** A write that certainly changed nothing: refused before it entered the log, or rejected by apply. */
+function hadNoEffect(error: unknown): boolean {
+  if (error instanceof RaftError) return error.outcome === 'not-applied';
+  if (error instanceof StoreError) {
+    if (error.code === 'Conflict' || error.code === 'AlreadyExists' || error.code === 'NotFound') return true;
+    return error.cause instanceof RaftError && error.cause.outcome === 'not-applied';
+  }
+  return false;
 }
 
 export function describeFailure(result: SimResult): string {
