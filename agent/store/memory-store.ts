@@ -283,6 +283,6 @@ export class MemoryStore implements StateMachine {
   /** Replaces the whole store; empty data is the empty store (a new cluster, or a member not yet seeded). */
   restore(data: Uint8Array, index: number): void {
     this.state = data.length === 0 ? emptyState(index) : decodeSnapshot(data, index);
-    this.hub.publishRestored(index);
+    this.hub.publishRestored(this.state.version);
   }
 }

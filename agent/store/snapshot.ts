@@ -89,5 +89,7 @@ export function decodeSnapshot(data: Uint8Array, index: number): StoreState {
   const tables = {} as Record<Kind, TableState>;
   // Kinds missing from an older snapshot start empty, so adding a kind needs no migration.
   for (const kind of KINDS) tables[kind] = buildTable(kind, rawTables[kind] ?? []);
-  return { version: index, tables };
+  // The store's version is the last entry that wrote to it; a raft snapshot may be taken at a later
+  // index (a membership change, a leader's empty entry), which must not make restored stores differ.
+  return { version: root.version, tables };
 }

@@ -86,7 +86,11 @@ export class InvariantChecker {
     // monotonicity holds per incarnation.
     const key = `${m.id}/${m.incarnation}`;
     const previous = this.lastCommit.get(key) ?? 0;
-    if (m.commit < previous) throw new SimFailure(`commit index of member ${m.id} moved back from ${previous} to ${m.commit}`);
+    if (m.commit < previous) {
+      throw new SimFailure(
+        `commit index of member ${m.id} (incarnation ${m.incarnation}) moved back from ${previous} to ${m.commit} (log ${m.log.firstIndex()}..${m.log.lastIndex()}, term ${m.term}, ${m.role})`,
+      );
+    }
     this.lastCommit.set(key, m.commit);
   }
 

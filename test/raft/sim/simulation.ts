@@ -56,6 +56,8 @@ class SimMember {
   kv: SimKvStore | undefined;
   incarnation = 0;
   removed = false;
+  /** Set while a (re)start is reading the disk, so two starts never race for one member. */
+  starting: Promise<void> | undefined;
   /** A proposed member whose AddLearner may not have committed: it starts empty and waits. */
   constructor(
     readonly id: NodeId,
@@ -148,7 +150,12 @@ class Simulation {
     this.log(`booted members ${ids.join(',')}`);
   }
 
-  private async start(member: SimMember, how: { bootstrap?: boolean; peers?: NodeId[] } = {}): Promise<void> {
+  private start(member: SimMember, how: { bootstrap?: boolean; peers?: NodeId[] } = {}): Promise<void> {
+    member.starting ??= this.startOnce(member, how).finally(() => (member.starting = undefined));
+    return member.starting;
+  }
+
+  private async startOnce(member: SimMember, how: { bootstrap?: boolean; peers?: NodeId[] }): Promise<void> {
     member.incarnation++;
     const diskRng = this.rng.fork();
     // fsyncs take virtual time, so a crash can strike while one is in flight; while the clock is not
@@ -260,7 +267,7 @@ class Simulation {
       const victim = this.faultRng.pick(live);
       this.crash(victim);
       this.scheduler.after(this.faultRng.between(50, 800), () => {
-        if (!victim.removed && !victim.up) {
+        if (!victim.removed && !victim.up && !victim.starting) {
           this.log(`restart member ${victim.id}`);
           void this.start(victim).catch((error: unknown) => this.fail(error));
         }
@@ -433,7 +440,15 @@ class Simulation {
       .filter((m) => belongs.has(m.id))
       .map((m) => ({ id: m.id, state: (m.kv as SimKvStore).dump() }));
     for (const s of states) {
-      if (s.state !== states[0].state) throw new SimFailure(`convergence: member ${s.id} ended with ${s.state}, member ${states[0].id} with ${states[0].state}`);
+      if (s.state !== states[0].state) {
+        const detail = this.liveMembers()
+          .map((m) => {
+            const st = (m.runner as RaftRunner).status();
+            return `${m.id}: ${st.role} term ${st.term} commit ${st.commit} applied ${st.applied} voters ${st.voters} learners ${st.learners}`;
+          })
+          .join('; ');
+        throw new SimFailure(`convergence: member ${s.id} and member ${states[0].id} ended with different stores (${detail})`);
+      }
     }
     if (this.failure) throw this.failure;
   }
