@@ -111,6 +111,8 @@ export class RaftRunner implements Proposer {
   private readonly members: MemberAddresses;
   private confState: ConfState;
   private applied: number;
+  /** The hard state last written to disk (commit-only changes are not written). */
+  private persistedHardState: HardState | undefined;
   private snapshotIndex: number;
   private leaderId: NodeId = NONE;
   private role: Role = Role.Follower;
@@ -143,6 +145,7 @@ export class RaftRunner implements Proposer {
     this.confState = state.confState;
     this.snapshotIndex = state.snapshotIndex;
     this.applied = state.snapshotIndex;
+    this.persistedHardState = state.log.initialState().hardState;
     this.logger = opts.logger ?? silentLogger;
     this.scheduler = opts.scheduler ?? realScheduler;
     const random = opts.random ?? ((n: number) => randomInt(n));
@@ -202,7 +205,10 @@ export class RaftRunner implements Proposer {
     }
     const entries = opts.restored.entries.filter((e) => e.index > snapshotIndex);
     if (entries.length > 0) log.append(entries);
-    const hardState = fresh && opts.bootstrap ? { term: 1, vote: NONE, commit: 1 } : opts.restored.hardState;
+    let hardState = fresh && opts.bootstrap ? { term: 1, vote: NONE, commit: 1 } : opts.restored.hardState;
+    // Commit-only changes are not written (see handleReady), so the stored commit may be older than a
+    // snapshot; a snapshot only ever holds committed entries, so its index is a known commit.
+    if (snapshot && hardState.commit < snapshot.metadata.index) hardState = { ...hardState, commit: snapshot.metadata.index };
     if (hardState.term > 0) log.setHardState(hardState);
 
     const runner = new RaftRunner(opts, { log, members, confState, snapshotIndex });
@@ -406,7 +412,11 @@ export class RaftRunner implements Proposer {
     if (early.length > 0) this.opts.transport.send(early);
     // 2. Everything else waits for the disk: nothing that depends on this term, vote or entry leaves
     //    before it is durable.
-    if (ready.hardState || ready.entries.length > 0 || ready.snapshot) {
+    if (this.onlyCommitMoved(ready)) {
+      // Raft needs term and vote durable, not the commit index (a restarted member learns it again
+      // from the leader), so a change of commit alone costs no disk write.
+      this.log.setHardState(ready.hardState as HardState);
+    } else if (ready.hardState || ready.entries.length > 0 || ready.snapshot) {
       await this.opts.durable.save({
         hardState: ready.hardState,
         entries: ready.entries,
@@ -417,7 +427,10 @@ export class RaftRunner implements Proposer {
       if (this.stopped) return;
       if (ready.snapshot) this.log.applySnapshot(ready.snapshot);
       if (ready.entries.length > 0) this.log.append(ready.entries);
-      if (ready.hardState) this.log.setHardState(ready.hardState);
+      if (ready.hardState) {
+        this.log.setHardState(ready.hardState);
+        this.persistedHardState = ready.hardState;
+      }
     }
     if (late.length > 0) this.opts.transport.send(late);
     // 3. then apply.
@@ -426,6 +439,19 @@ export class RaftRunner implements Proposer {
     for (const readState of ready.readStates) this.onReadState(readState.index, new TextDecoder().decode(readState.context));
     this.releaseReads();
     if (ready.softState) this.onSoftState(ready.softState.leaderId, ready.softState.role);
+  }
+
+  private onlyCommitMoved(ready: Ready): boolean {
+    const hs = ready.hardState;
+    const persisted = this.persistedHardState;
+    return (
+      hs !== undefined &&
+      persisted !== undefined &&
+      ready.entries.length === 0 &&
+      ready.snapshot === undefined &&
+      hs.term === persisted.term &&
+      hs.vote === persisted.vote
+    );
   }
 
   private restoreSnapshot(snapshot: Snapshot): void {
