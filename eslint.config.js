@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'out/', 'dist/', 'resources/agent/', 'test-results/', '.lab/'] },
+  { ignores: ['node_modules/', 'out/', 'dist/', 'resources/agent/', 'test-results/', '.lab/', '.prof/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

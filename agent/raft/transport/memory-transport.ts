@@ -1,11 +1,19 @@
 import type { Message, NodeId } from '../types';
 import type { RaftTransport, TransportEvents } from './transport';
 
+/** Where an in-process transport hands its messages: a network that may delay, drop or cut them. */
+export interface InProcessNetwork {
+  /** Takes a message for delivery; false when it is certainly lost (a cut link, no such member). */
+  deliver(message: Message): boolean;
+  /** The member's transport stopped. */
+  forget(id: NodeId, transport: MemoryRaftTransport): void;
+}
+
 /**
  * An in-process network for tests: each member gets a transport, delivery is asynchronous (a macrotask
  * later, like a socket), and links can be cut to model partitions.
  */
-export class MemoryRaftNetwork {
+export class MemoryRaftNetwork implements InProcessNetwork {
   private readonly members = new Map<NodeId, MemoryRaftTransport>();
   private readonly cut = new Set<string>();
 
@@ -49,7 +57,7 @@ export class MemoryRaftTransport implements RaftTransport {
 
   constructor(
     readonly id: NodeId,
-    private readonly network: MemoryRaftNetwork,
+    private readonly network: InProcessNetwork,
   ) {}
 
   async start(events: TransportEvents): Promise<void> {
@@ -68,7 +76,7 @@ export class MemoryRaftTransport implements RaftTransport {
 
   removePeer(): void {}
 
-  /** @internal */
+  /** Hands a message that arrived over the network to the raft member. */
   receive(message: Message): void {
     this.events?.onMessage(message);
   }

@@ -47,18 +47,7 @@ export function makeConfig(id: NodeId, storage: MemoryStorage, opts: NodeOptions
   };
 }
 
-/** A deterministic PRNG (mulberry32) for the injected randomInt. */
-export function seededRandom(seed: number): (n: number) => number {
-  let a = seed >>> 0;
-  return (n: number) => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    const r = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    return Math.floor(r * n);
-  };
-}
+export { seededRandom } from '../../support/prng';
 
 export function entriesOf(terms: number[], startIndex = 1): Entry[] {
   return terms.map((term, i) => ({ term, index: startIndex + i, type: EntryType.Normal, data: new Uint8Array(0) }));

@@ -1,4 +1,5 @@
 /** Runs a range of simulator seeds for a test file and sums up what they exercised. */
+import { describe, expect, it } from 'vitest';
 import { describeFailure, runSimulation } from './simulation';
 
 export interface RangeSummary {
@@ -28,4 +29,19 @@ export async function runSeedRange(from: number, count: number): Promise<RangeSu
     summary.committedEntries += result.stats.committedEntries;
   }
   return summary;
+}
+
+/** One test file's share of the seeds: the faults must really have happened, and nothing broke. */
+export function describeSeedPart(part: number, parts: number): void {
+  const count = seedsPerFile(parts);
+  describe(`raft simulator, seeds part ${part} of ${parts}`, () => {
+    it(`keeps every safety property and linearizability over ${count} seeds`, { timeout: 30 * 60_000 }, async () => {
+      const summary = await runSeedRange(1 + (part - 1) * count, count);
+      expect(summary.failures, summary.failures.join('\n')).toEqual([]);
+      expect(summary.crashes).toBeGreaterThan(count / 2);
+      expect(summary.partitions).toBeGreaterThan(count / 2);
+      expect(summary.membershipChanges).toBeGreaterThan(count / 4);
+      expect(summary.operations).toBeGreaterThan(count * 50);
+    });
+  });
 }

@@ -3,9 +3,9 @@
  * dropped, duplicated or delayed at random, and never crosses a partition. Random delays reorder.
  */
 import { decodeMessage, encodeMessage } from '../../../agent/raft/codec';
-import type { RaftTransport, TransportEvents } from '../../../agent/raft/transport/transport';
+import { type InProcessNetwork, MemoryRaftTransport } from '../../../agent/raft/transport/memory-transport';
 import type { Message, NodeId } from '../../../agent/raft/types';
-import type { Prng } from './prng';
+import type { Prng } from '../../support/prng';
 import type { VirtualScheduler } from './virtual-scheduler';
 
 export interface NetworkFaults {
@@ -15,8 +15,8 @@ export interface NetworkFaults {
   maxDelayMs: number;
 }
 
-export class SimNetwork {
-  private readonly endpoints = new Map<NodeId, SimTransport>();
+export class SimNetwork implements InProcessNetwork {
+  private readonly endpoints = new Map<NodeId, MemoryRaftTransport>();
   /** Members in different groups cannot talk; an empty map means no partition. */
   private group = new Map<NodeId, number>();
   faults: NetworkFaults;
@@ -31,8 +31,8 @@ export class SimNetwork {
     this.faults = faults;
   }
 
-  transport(id: NodeId): SimTransport {
-    const transport = new SimTransport(id, this);
+  transport(id: NodeId): MemoryRaftTransport {
+    const transport = new MemoryRaftTransport(id, this);
     this.endpoints.set(id, transport);
     return transport;
   }
@@ -55,8 +55,7 @@ export class SimNetwork {
     return (this.group.get(a) ?? -1) === (this.group.get(b) ?? -1);
   }
 
-  /** @internal */
-  send(message: Message): boolean {
+  deliver(message: Message): boolean {
     if (!this.canTalk(message.from, message.to) || this.random.chance(this.faults.dropRate)) {
       this.dropped++;
       return false;
@@ -80,42 +79,7 @@ export class SimNetwork {
     return true;
   }
 
-  /** @internal */
-  detach(id: NodeId, transport: SimTransport): void {
+  forget(id: NodeId, transport: MemoryRaftTransport): void {
     if (this.endpoints.get(id) === transport) this.endpoints.delete(id);
-  }
-}
-
-export class SimTransport implements RaftTransport {
-  private events: TransportEvents | undefined;
-
-  constructor(
-    readonly id: NodeId,
-    private readonly network: SimNetwork,
-  ) {}
-
-  async start(events: TransportEvents): Promise<void> {
-    this.events = events;
-  }
-
-  send(messages: Message[]): void {
-    for (const message of messages) {
-      const sent = this.network.send(message);
-      if (message.snapshot) this.events?.onSnapshotStatus(message.to, sent);
-      if (!sent) this.events?.onUnreachable(message.to);
-    }
-  }
-
-  setPeer(): void {}
-
-  removePeer(): void {}
-
-  receive(message: Message): void {
-    this.events?.onMessage(message);
-  }
-
-  async stop(): Promise<void> {
-    this.events = undefined;
-    this.network.detach(this.id, this);
   }
 }

@@ -1,18 +1,4 @@
-import { describe, expect, it } from 'vitest';
-import { runSeedRange, seedsPerFile } from './seed-range';
+import { describeSeedPart } from './seed-range';
 
 // The seeds are split over two files so both CI cores share them.
-const PART = 2;
-const count = seedsPerFile(2);
-
-describe(`raft simulator, seeds part ${PART}`, () => {
-  it(`keeps every safety property and linearizability over ${count} seeds`, { timeout: 30 * 60_000 }, async () => {
-    const summary = await runSeedRange(1 + (PART - 1) * count, count);
-    expect(summary.failures, summary.failures.join('\n')).toEqual([]);
-    // The faults really happened, and clients really wrote and read.
-    expect(summary.crashes).toBeGreaterThan(count / 2);
-    expect(summary.partitions).toBeGreaterThan(count / 2);
-    expect(summary.membershipChanges).toBeGreaterThan(count / 4);
-    expect(summary.operations).toBeGreaterThan(count * 50);
-  });
-});
+describeSeedPart(2, 2);

@@ -12,8 +12,9 @@ import { type NodeId, Role } from '../../../agent/raft/types';
 import { checkKvHistory, type Operation } from '../../support/linearizability';
 import { FencedFs } from './fenced-fs';
 import { InvariantChecker, type ObservedMember, SimFailure } from './invariants';
-import { Prng } from './prng';
-import { SimNetwork, type SimTransport } from './sim-network';
+import { Prng } from '../../support/prng';
+import { SimNetwork } from './sim-network';
+import type { MemoryRaftTransport } from '../../../agent/raft/transport/memory-transport';
 import { SimKvStore } from './sim-kv-store';
 import { VirtualScheduler } from './virtual-scheduler';
 
@@ -52,7 +53,7 @@ class SimMember {
   readonly disk: MemoryFs;
   view: FencedFs | undefined;
   runner: RaftRunner | undefined;
-  transport: SimTransport | undefined;
+  transport: MemoryRaftTransport | undefined;
   kv: SimKvStore | undefined;
   incarnation = 0;
   removed = false;

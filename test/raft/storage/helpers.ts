@@ -2,18 +2,7 @@
 import { EntryType, type Entry, type HardState } from '../../../agent/raft/types';
 import type { SnapshotMarker } from '../../../agent/raft/storage/wal';
 
-/** mulberry32: a tiny seeded PRNG, returning an int in [0, n). */
-export function seededRandom(seed: number): (n: number) => number {
-  let a = seed >>> 0;
-  return (n: number) => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    const r = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    return Math.floor(r * n);
-  };
-}
+export { seededRandom } from '../../support/prng';
 
 export function entry(index: number, term: number, text = `e${index}t${term}`): Entry {
   return { index, term, type: EntryType.Normal, data: new TextEncoder().encode(text) };

@@ -52,3 +52,9 @@ export class Prng {
     return new Prng(Math.floor(this.next() * 2 ** 32));
   }
 }
+
+/** The injectable form raft and MemoryFs take: an integer in [0, n) from a seeded generator. */
+export function seededRandom(seed: number): (n: number) => number {
+  const prng = new Prng(seed);
+  return (n) => prng.int(n);
+}
