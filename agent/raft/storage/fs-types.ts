@@ -13,6 +13,11 @@ export interface AppendFile {
   readonly path: string;
   /** Current length in bytes: the size at open plus everything appended through this handle. */
   readonly size: number;
+  /**
+   * True when every append is durable once it resolves (opened with `durableWrites`, O_DSYNC): one
+   * system call instead of a write and an fdatasync. `datasync` then has nothing left to do.
+   */
+  readonly durableWrites: boolean;
   /** Write all of `data` at the end of the file. Not durable until `datasync`. */
   append(data: Uint8Array): Promise<void>;
   /** fdatasync: the file's content (and size) are durable when this resolves. */
@@ -20,9 +25,14 @@ export interface AppendFile {
   close(): Promise<void>;
 }
 
+export interface OpenAppendOptions {
+  /** Ask for appends that are durable when they resolve; the file says whether it got them. */
+  durableWrites?: boolean;
+}
+
 export interface StorageFs {
   /** Open `path` for appending, creating it (empty) if missing. A new name is durable only after `syncDir`. */
-  openAppend(path: string): Promise<AppendFile>;
+  openAppend(path: string, options?: OpenAppendOptions): Promise<AppendFile>;
   /** fsync a directory so creates, renames and unlinks inside it survive a crash. */
   syncDir(dir: string): Promise<void>;
   readFile(path: string): Promise<Uint8Array>;

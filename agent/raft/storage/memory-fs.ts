@@ -21,7 +21,7 @@
  * - `enospcAfterBytes`: once that many bytes have been appended (counted from when it is set), writes fail
  *   with code ENOSPC after writing the part that still fits, like a real short write on a full disk.
  */
-import type { AppendFile, StorageFs } from './fs-types';
+import type { AppendFile, OpenAppendOptions, StorageFs } from './fs-types';
 import { FsError } from './fs-types';
 
 export type FsOpKind = 'create' | 'write' | 'datasync' | 'syncDir' | 'rename' | 'unlink' | 'truncate' | 'mkdir';
@@ -214,7 +214,7 @@ export class MemoryFs implements StorageFs {
     return inode;
   }
 
-  async openAppend(path: string): Promise<AppendFile> {
+  async openAppend(path: string, options: OpenAppendOptions = {}): Promise<AppendFile> {
     const { dir, name } = splitPath(path);
     const d = this.dir(dir);
     let inode = d.entries.get(name);
@@ -223,16 +223,27 @@ export class MemoryFs implements StorageFs {
       inode = new Inode();
       d.entries.set(name, inode);
     }
-    return this.handle(path, inode);
+    return this.handle(path, inode, options.durableWrites === true);
   }
 
-  private handle(path: string, inode: Inode): AppendFile {
+  /**
+   * With `durableWrites` an append is a write followed by a sync, each its own fault-injection point, so
+   * a crash can still land between them and tear the write, as power loss during an O_DSYNC write can.
+   */
+  private handle(path: string, inode: Inode, durableWrites: boolean): AppendFile {
     const generation = this.generation;
     const alive = (): void => {
       if (generation !== this.generation) throw new FsError('EBADF', `handle on ${path} died in a crash`);
     };
+    const sync = (): void => {
+      alive();
+      this.fire({ kind: 'datasync', path });
+      this.stats.datasyncs++;
+      inode.sync();
+    };
     return {
       path,
+      durableWrites,
       get size() {
         return inode.len;
       },
@@ -250,12 +261,10 @@ export class MemoryFs implements StorageFs {
         inode.append(data);
         this.stats.bytesWritten += data.length;
         if (this.spaceLeft !== undefined) this.spaceLeft -= data.length;
+        if (durableWrites) sync();
       },
       datasync: async () => {
-        alive();
-        this.fire({ kind: 'datasync', path });
-        this.stats.datasyncs++;
-        inode.sync();
+        if (!durableWrites) sync();
       },
       close: async () => {},
     };

@@ -148,7 +148,7 @@ export class Wal {
       tail = await createSegment(dir, fs, seq, replay.lastIndex + 1, undefined, replay.hardState);
       segments.push(tail.seg);
     } else {
-      const file = await fs.openAppend(joinPath(dir, tailSeg.name));
+      const file = await fs.openAppend(joinPath(dir, tailSeg.name), { durableWrites: true });
       tail = { seg: tailSeg, file, preambleBytes: tailSeg === lastSeg ? tailPreamble : 0, dirty: false };
     }
 
@@ -249,9 +249,9 @@ export class Wal {
       const t = this.tail;
       if (t.file.size > t.preambleBytes && t.file.size + bytes.length > this.segmentBytes) await this.cut();
       await this.tail.file.append(bytes);
-      this.tail.dirty = true;
+      this.tail.dirty = !this.tail.file.durableWrites;
       for (const p of batch) this.noteWritten(p.batch);
-      if (batch.some((p) => p.batch.mustSync)) {
+      if (this.tail.dirty && batch.some((p) => p.batch.mustSync)) {
         await this.tail.file.datasync();
         this.tail.dirty = false;
       }
@@ -298,9 +298,9 @@ async function createSegment(
   if (marker !== undefined) parts.push(encodeRecord({ type: RecordType.SnapshotMarker, marker, carried: true }));
   if (hardState !== undefined) parts.push(encodeRecord({ type: RecordType.HardState, hardState }));
   const preamble = concat(parts);
-  const file = await fs.openAppend(joinPath(dir, seg.name));
+  const file = await fs.openAppend(joinPath(dir, seg.name), { durableWrites: true });
   await file.append(preamble);
-  await file.datasync();
+  await file.datasync(); // a no-op when the appends were durable already
   await fs.syncDir(dir);
   return { seg, file, preambleBytes: preamble.length, dirty: false };
 }

@@ -3,7 +3,7 @@
  * chains may still be running; fencing its view makes every later operation fail, so nothing the dead
  * process "does" reaches the disk the restarted member reads.
  */
-import { type AppendFile, FsError, type StorageFs } from '../../../agent/raft/storage/fs';
+import { type AppendFile, FsError, type OpenAppendOptions, type StorageFs } from '../../../agent/raft/storage/fs';
 
 export class FencedFs implements StorageFs {
   private dead = false;
@@ -29,18 +29,28 @@ export class FencedFs implements StorageFs {
     return result;
   }
 
-  async openAppend(path: string): Promise<AppendFile> {
+  async openAppend(path: string, options: OpenAppendOptions = {}): Promise<AppendFile> {
+    // A durable append is modelled as write, then (after the latency) sync, so a crash can tear it.
+    const durableWrites = options.durableWrites === true;
     const file = await this.guard(() => this.inner.openAppend(path));
+    const sync = async () => {
+      await this.syncLatency();
+      this.check();
+      await file.datasync();
+    };
     return {
       path: file.path,
+      durableWrites,
       get size() {
         return file.size;
       },
-      append: (data) => this.guard(() => file.append(data)),
+      append: (data) =>
+        this.guard(async () => {
+          await file.append(data);
+          if (durableWrites) await sync();
+        }),
       datasync: () => this.guard(async () => {
-        await this.syncLatency();
-        this.check();
-        await file.datasync();
+        if (!durableWrites) await sync();
       }),
       close: () => this.guard(() => file.close()),
     };

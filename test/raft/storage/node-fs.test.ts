@@ -30,22 +30,32 @@ async function fileHandlePrototype(dir: string): Promise<{ datasync: () => Promi
 }
 
 describe('NodeFs', () => {
-  it('really calls fdatasync for WAL and snapshot writes, and fsync on directories', async () => {
+  it('writes the WAL with O_DSYNC, fdatasyncs snapshot files, and fsyncs directories', async () => {
     const root = await tempDir();
     const proto = await fileHandlePrototype(root);
     const datasync = vi.spyOn(proto, 'datasync');
     const sync = vi.spyOn(proto, 'sync');
+    const probe = await new NodeFs().openAppend(join(root, 'dsync-probe'), { durableWrites: true });
+    // Every platform Node runs the agent on, but Windows, has O_DSYNC.
+    expect(probe.durableWrites).toBe(process.platform !== 'win32');
+    await probe.close();
+    const plain = await new NodeFs().openAppend(join(root, 'plain-probe'));
+    expect(plain.durableWrites).toBe(false);
+    await plain.datasync();
+    expect(datasync).toHaveBeenCalledTimes(1);
+    await plain.close();
+
     const { storage } = await DurableRaftStorage.open(join(root, 'raft'), new NodeFs());
-    const afterOpen = datasync.mock.calls.length;
-    expect(afterOpen).toBeGreaterThan(0); // the first segment's header
-    expect(sync.mock.calls.length).toBeGreaterThan(0); // the WAL directory
+    expect(sync.mock.calls.length).toBeGreaterThan(0); // the WAL directory, after creating a segment
+    const before = datasync.mock.calls.length;
     await Promise.all([
       storage.save({ hardState: hs(1, 0), entries: entries(1, 3, 1), mustSync: true }),
       storage.save({ entries: entries(4, 5, 1), mustSync: true }),
     ]);
-    expect(datasync.mock.calls.length).toBe(afterOpen + 1);
+    // The WAL's writes are durable by themselves: no separate fdatasync.
+    expect(datasync.mock.calls.length).toBe(before);
     await storage.saveSnapshot({ metadata: { index: 3, term: 1, confState: { voters: [1], learners: [], removed: [] } }, data: new Uint8Array(8) });
-    expect(datasync.mock.calls.length).toBe(afterOpen + 3); // snapshot file + WAL marker
+    expect(datasync.mock.calls.length).toBe(before + 1); // the snapshot file, before its rename
     await storage.close();
 
     const again = await DurableRaftStorage.open(join(root, 'raft'), new NodeFs());
