@@ -405,53 +405,58 @@ export class RaftRunner implements Proposer {
   }
 
   private async handleReady(ready: Ready): Promise<void> {
+    const writes = this.needsWrite(ready);
     // 1. A leader's appends and heartbeats go out while its own write is in flight (Raft thesis
     //    10.2.1): the core counts the leader towards a commit only once its entries are durable, so
     //    overlapping the two disk writes is safe, and it takes one fsync off every write's latency.
-    const { early, late } = splitMessages(ready.messages);
-    if (early.length > 0) this.opts.transport.send(early);
-    // 2. Everything else waits for the disk: nothing that depends on this term, vote or entry leaves
+    //    Everything else waits for the disk: nothing that depends on this term, vote or entry leaves
     //    before it is durable.
-    if (this.onlyCommitMoved(ready)) {
-      // Raft needs term and vote durable, not the commit index (a restarted member learns it again
-      // from the leader), so a change of commit alone costs no disk write.
-      this.log.setHardState(ready.hardState as HardState);
-    } else if (ready.hardState || ready.entries.length > 0 || ready.snapshot) {
-      await this.opts.durable.save({
-        hardState: ready.hardState,
-        entries: ready.entries,
-        snapshot: ready.snapshot,
-        mustSync: ready.mustSync,
-      });
+    const { early, late } = splitMessages(ready.messages);
+    if (writes) {
+      if (early.length > 0) this.opts.transport.send(early);
+      await this.persist(ready);
       // A member halted (crashed, in the simulator) while the write was in flight does nothing more.
       if (this.stopped) return;
-      if (ready.snapshot) this.log.applySnapshot(ready.snapshot);
-      if (ready.entries.length > 0) this.log.append(ready.entries);
-      if (ready.hardState) {
-        this.log.setHardState(ready.hardState);
-        this.persistedHardState = ready.hardState;
-      }
+    } else if (ready.hardState) {
+      // Raft needs term and vote durable, not the commit index (a restarted member learns it again
+      // from the leader), so a change of commit alone costs no disk write.
+      this.log.setHardState(ready.hardState);
     }
+    // 2. Acknowledgements before applying, so followers answer the leader as early as they can.
     if (late.length > 0) this.opts.transport.send(late);
-    // 3. then apply.
+    // 3. Apply, and answer the waiting callers.
     if (ready.snapshot) this.restoreSnapshot(ready.snapshot);
     for (const entry of ready.committedEntries) this.applyEntry(entry);
     for (const readState of ready.readStates) this.onReadState(readState.index, new TextDecoder().decode(readState.context));
     this.releaseReads();
     if (ready.softState) this.onSoftState(ready.softState.leaderId, ready.softState.role);
+    // 4. With nothing written, a leader's messages (typically the new commit index) can wait until
+    //    the callers have their answers.
+    if (!writes && early.length > 0) this.opts.transport.send(early);
   }
 
-  private onlyCommitMoved(ready: Ready): boolean {
+  /** Whether this Ready has anything for the disk (a change of commit alone does not count). */
+  private needsWrite(ready: Ready): boolean {
+    if (ready.entries.length > 0 || ready.snapshot) return true;
     const hs = ready.hardState;
     const persisted = this.persistedHardState;
-    return (
-      hs !== undefined &&
-      persisted !== undefined &&
-      ready.entries.length === 0 &&
-      ready.snapshot === undefined &&
-      hs.term === persisted.term &&
-      hs.vote === persisted.vote
-    );
+    return hs !== undefined && (persisted === undefined || hs.term !== persisted.term || hs.vote !== persisted.vote);
+  }
+
+  private async persist(ready: Ready): Promise<void> {
+    await this.opts.durable.save({
+      hardState: ready.hardState,
+      entries: ready.entries,
+      snapshot: ready.snapshot,
+      mustSync: ready.mustSync,
+    });
+    if (this.stopped) return;
+    if (ready.snapshot) this.log.applySnapshot(ready.snapshot);
+    if (ready.entries.length > 0) this.log.append(ready.entries);
+    if (ready.hardState) {
+      this.log.setHardState(ready.hardState);
+      this.persistedHardState = ready.hardState;
+    }
   }
 
   private restoreSnapshot(snapshot: Snapshot): void {
