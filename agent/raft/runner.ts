@@ -175,22 +175,16 @@ export class RaftRunner implements Proposer {
 
   /** Restores (or bootstraps) a member and starts its clock and transport. */
   static async start(opts: RaftRunnerOptions): Promise<RaftRunner> {
-    const log = new MemoryStorage();
     const members: MemberAddresses = new Map(opts.peers ?? []);
-    let snapshot = opts.restored.snapshot;
-    const fresh = !snapshot && opts.restored.hardState.term === 0 && opts.restored.entries.length === 0;
+    const restored = opts.restored;
+    const fresh = !restored.snapshot && restored.hardState.term === 0 && restored.entries.length === 0;
+    let snapshot = restored.snapshot;
+    let hardState = restored.hardState;
     if (fresh && opts.bootstrap) {
-      // A new cluster starts from a snapshot at index 1 that names its founding voters, so every later
-      // member, however far behind, learns the membership the same way: by snapshot.
-      members.set(opts.id, opts.address);
-      const voters = [...members.keys()].sort((a, b) => a - b);
-      opts.stateMachine.restore(new Uint8Array(0), 0);
-      snapshot = {
-        metadata: { index: 1, term: 1, confState: { voters, learners: [], removed: [] } },
-        data: encodeSnapshotEnvelope(members, opts.stateMachine.snapshot()),
-      };
-      await opts.durable.save({ hardState: { term: 1, vote: NONE, commit: 1 }, entries: [], snapshot, mustSync: true });
+      ({ snapshot, hardState } = bootstrapState(opts, members));
+      await opts.durable.save({ hardState, entries: [], snapshot, mustSync: true });
     }
+    const log = new MemoryStorage();
     let confState: ConfState = { voters: [], learners: [], removed: [] };
     let snapshotIndex = 0;
     if (snapshot) {
@@ -200,15 +194,14 @@ export class RaftRunner implements Proposer {
       opts.stateMachine.restore(envelope.state, snapshot.metadata.index);
       confState = snapshot.metadata.confState;
       snapshotIndex = snapshot.metadata.index;
+      // Commit-only changes are not written (see handleReady), so the stored commit may be older than
+      // the snapshot; a snapshot only ever holds committed entries, so its index is a known commit.
+      if (hardState.commit < snapshotIndex) hardState = { ...hardState, commit: snapshotIndex };
     } else {
       opts.stateMachine.restore(new Uint8Array(0), 0);
     }
-    const entries = opts.restored.entries.filter((e) => e.index > snapshotIndex);
+    const entries = restored.entries.filter((e) => e.index > snapshotIndex);
     if (entries.length > 0) log.append(entries);
-    let hardState = fresh && opts.bootstrap ? { term: 1, vote: NONE, commit: 1 } : opts.restored.hardState;
-    // Commit-only changes are not written (see handleReady), so the stored commit may be older than a
-    // snapshot; a snapshot only ever holds committed entries, so its index is a known commit.
-    if (snapshot && hardState.commit < snapshot.metadata.index) hardState = { ...hardState, commit: snapshot.metadata.index };
     if (hardState.term > 0) log.setHardState(hardState);
 
     const runner = new RaftRunner(opts, { log, members, confState, snapshotIndex });
@@ -651,6 +644,21 @@ export class RaftRunner implements Proposer {
     this.failAll(this.fatal);
     void this.opts.transport.stop();
   }
+}
+
+/**
+ * A new cluster starts from a snapshot at index 1 that names its founding voters (this member and its
+ * peers), so every later member, however far behind, learns the membership the same way: by snapshot.
+ */
+function bootstrapState(opts: RaftRunnerOptions, members: MemberAddresses): { snapshot: Snapshot; hardState: HardState } {
+  members.set(opts.id, opts.address);
+  const voters = [...members.keys()].sort((a, b) => a - b);
+  opts.stateMachine.restore(new Uint8Array(0), 0);
+  const snapshot = {
+    metadata: { index: 1, term: 1, confState: { voters, learners: [], removed: [] } },
+    data: encodeSnapshotEnvelope(members, opts.stateMachine.snapshot()),
+  };
+  return { snapshot, hardState: { term: 1, vote: NONE, commit: 1 } };
 }
 
 /** Messages a leader may send before its own write is durable, and the rest. */

@@ -1,4 +1,7 @@
 /**
+ * The seam between raft and what it replicates (the store): the runner drives a StateMachine and offers
+ * itself as a Proposer. Neither side knows the other's internals.
+ *
  * What the raft runner replicates. apply() is called for every committed normal entry, in log order,
  * on every member; it must be deterministic (no clocks, no randomness) so all members end identical.
  * Its return value is handed to the proposer's caller on the member that proposed the entry.

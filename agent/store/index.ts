@@ -15,7 +15,7 @@ export {
   type WriteOptions,
 } from './memory-store';
 export type { ReadTx, UniquelyNamedKind } from './read-tx';
-export type { Proposer, StateMachine } from './replication';
+export type { Proposer, StateMachine } from '../raft/state-machine';
 export type { IndexKey, IndexName, IndexQueries, KeyPart } from './schema';
 export { SNAPSHOT_FORMAT_VERSION } from './snapshot';
 export {

@@ -4,7 +4,7 @@
  */
 import { StoreError } from '../api/errors';
 import { MemoryStore, type MemoryStoreOptions } from './memory-store';
-import type { Proposer, StateMachine } from './replication';
+import type { Proposer, StateMachine } from '../raft/state-machine';
 
 export interface LoggedEntry {
   index: number;

@@ -11,7 +11,7 @@ import { StoreError } from '../api/errors';
 import type { Kind, ObjectKinds } from '../api/objects';
 import { type ApplyOutcome, type Change, applyEntry, isApplyOutcome } from './apply';
 import { type ReadTx, ReadTxImpl } from './read-tx';
-import type { Proposer, StateMachine } from './replication';
+import type { Proposer, StateMachine } from '../raft/state-machine';
 import { decodeSnapshot, encodeSnapshot } from './snapshot';
 import { type StoreState, emptyState } from './state';
 import { type Subscription, WatchHub, type StoreEvent, type WatchOptions } from './watch';
