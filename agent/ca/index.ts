@@ -64,3 +64,30 @@ export {
   serverCredentials,
   type ServerTlsMaterial,
 } from './tls-credentials';
+export {
+  addNodeCaService,
+  decodeMessage,
+  encodeMessage,
+  INVALID_TOKEN_MESSAGE,
+  type IssueNodeCertificateRequest,
+  type JoinAuthority,
+  MalformedMessageError,
+  NODE_CA_PATHS,
+  NODE_CA_SERVICE_NAME,
+  nodeCaServiceDefinition,
+  type NodeCertificateResponse,
+  OTHER_CLUSTER_MESSAGE,
+  type RenewNodeCertificateRequest,
+  type RootCaCertificateResponse,
+} from './ca-service';
+export {
+  DEFAULT_JOIN_TIMEOUT_MS,
+  joinCluster,
+  type JoinClusterOptions,
+  JoinError,
+  type JoinErrorReason,
+  type NodeCredentials,
+  renewNodeCertificate,
+  type RenewCertificateOptions,
+  ROOT_CA_MISMATCH_MESSAGE,
+} from './join-client';
