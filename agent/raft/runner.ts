@@ -7,6 +7,7 @@ import { randomInt } from 'node:crypto';
 import { decodeConfChange } from './codec';
 import { MemoryStorage, RawNode } from './core';
 import { RaftError } from './errors';
+import { forceNewClusterState } from './force-new-cluster';
 import { decodeSnapshotEnvelope, encodeSnapshotEnvelope, type MemberAddresses } from './membership';
 import { unwrapProposal, wrapProposal } from './proposal-envelope';
 import type { StateMachine, Proposer } from './state-machine';
@@ -63,6 +64,11 @@ export interface RaftRunnerOptions {
   bootstrap?: boolean;
   /** Peers to reach before any snapshot names them (a joining member knows who it joined through). */
   peers?: MemberAddresses;
+  /**
+   * Restart from this member's own state as the only voter of its cluster (recovery after losing
+   * quorum); see force-new-cluster.ts. Ignored for a member with no state.
+   */
+  forceNewCluster?: boolean;
   /** Sees every committed entry as it is applied here (monitoring and the simulator's checks). */
   onEntryApplied?: (entry: Entry) => void;
   tickMs?: number;
@@ -180,9 +186,15 @@ export class RaftRunner implements Proposer {
     const fresh = !restored.snapshot && restored.hardState.term === 0 && restored.entries.length === 0;
     let snapshot = restored.snapshot;
     let hardState = restored.hardState;
+    let entries = restored.entries;
     if (fresh && opts.bootstrap) {
       ({ snapshot, hardState } = bootstrapState(opts, members));
       await opts.durable.save({ hardState, entries: [], snapshot, mustSync: true });
+    } else if (!fresh && opts.forceNewCluster) {
+      ({ snapshot, hardState } = forceNewClusterState(opts.id, opts.address, restored, opts.stateMachine));
+      await opts.durable.save({ hardState, entries: [], snapshot, mustSync: true });
+      entries = [];
+      members.clear();
     }
     const log = new MemoryStorage();
     let confState: ConfState = { voters: [], learners: [], removed: [] };
@@ -200,8 +212,8 @@ export class RaftRunner implements Proposer {
     } else {
       opts.stateMachine.restore(new Uint8Array(0), 0);
     }
-    const entries = restored.entries.filter((e) => e.index > snapshotIndex);
-    if (entries.length > 0) log.append(entries);
+    const unapplied = entries.filter((e) => e.index > snapshotIndex);
+    if (unapplied.length > 0) log.append(unapplied);
     if (hardState.term > 0) log.setHardState(hardState);
 
     const runner = new RaftRunner(opts, { log, members, confState, snapshotIndex });

@@ -31,7 +31,12 @@ interface Member {
   runner: RaftRunner;
 }
 
-async function startMember(network: MemoryRaftNetwork, id: number, dir: string, opts: { bootstrap?: boolean; peers?: number[] }): Promise<Member> {
+async function startMember(
+  network: MemoryRaftNetwork,
+  id: number,
+  dir: string,
+  opts: { bootstrap?: boolean; peers?: number[]; forceNewCluster?: boolean },
+): Promise<Member> {
   const { storage, state } = await DurableRaftStorage.open(dir, new NodeFs());
   const sm = new KvStateMachine();
   const runner = await RaftRunner.start({
@@ -42,6 +47,7 @@ async function startMember(network: MemoryRaftNetwork, id: number, dir: string, 
     transport: network.transport(id),
     stateMachine: sm,
     bootstrap: opts.bootstrap,
+    forceNewCluster: opts.forceNewCluster,
     peers: new Map((opts.peers ?? []).map((p) => [p, `mem-${p}`])),
     tickMs: 10,
     snapshotEvery: 50,
@@ -166,5 +172,38 @@ describe('raft runner', () => {
     // CheckQuorum makes the isolated leader step down; afterwards nobody accepts writes.
     await until(() => !leader.runner.isLeader);
     await expect(leader.runner.propose(put('x', 'y'))).rejects.toMatchObject({ code: 'Unavailable' });
+  });
+
+  it('forces a new one-member cluster from a survivor, keeping its data and shutting out the old members', async () => {
+    const network = new MemoryRaftNetwork();
+    const members = await cluster(network, [1, 2, 3]);
+    await until(() => leaderOf(members) !== undefined);
+    for (let i = 0; i < 75; i++) await (leaderOf(members) as Member).runner.propose(put(`k${i % 4}`, `v${i}`));
+    await until(() => members.every((m) => m.sm.data.get('k2') === 'v74'));
+    const expected = Object.fromEntries(members[0].sm.data);
+    for (const r of runners.splice(0)) await r.stop();
+
+    // Quorum is lost for good: only member 3 comes back, forced into a cluster of its own.
+    const network2 = new MemoryRaftNetwork();
+    const survivor = await startMember(network2, 3, members[2].dir, { forceNewCluster: true });
+    await until(() => survivor.runner.isLeader);
+    expect(Object.fromEntries(survivor.sm.data)).toEqual(expected);
+    expect(survivor.runner.status().voters).toEqual([3]);
+    await survivor.runner.propose(put('after', 'recovery'));
+
+    // An old member restarted from its own disk cannot disturb it: its messages are ignored.
+    const ghost = await startMember(network2, 1, members[0].dir, {});
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(survivor.runner.isLeader).toBe(true);
+    await expect(survivor.runner.propose(put('still', 'leader'))).resolves.toBeUndefined();
+    expect(ghost.sm.data.get('after')).toBeUndefined();
+
+    // And the forced cluster restarts normally from its new state.
+    await survivor.runner.stop();
+    runners.splice(runners.indexOf(survivor.runner), 1);
+    const again = await startMember(new MemoryRaftNetwork(), 3, members[2].dir, {});
+    await until(() => again.runner.isLeader);
+    expect(again.sm.data.get('still')).toBe('leader');
+    expect(again.runner.status().voters).toEqual([3]);
   });
 });
