@@ -634,13 +634,13 @@ export class RaftRunner implements Proposer {
   }
 
   private failAll(error: Error): void {
-    for (const table of [this.proposals, this.confChanges, this.reads] as Map<unknown, Waiter<never>>[]) {
-      for (const waiter of [...table.values()]) {
-        waiter.cleanup();
-        waiter.reject(error);
-      }
-    }
-    for (const { waiter } of this.readyReads.splice(0)) {
+    const waiters: Pick<Waiter<unknown>, 'cleanup' | 'reject'>[] = [
+      ...this.proposals.values(),
+      ...this.confChanges.values(),
+      ...this.reads.values(),
+      ...this.readyReads.splice(0).map((r) => r.waiter),
+    ];
+    for (const waiter of waiters) {
       waiter.cleanup();
       waiter.reject(error);
     }
