@@ -36,13 +36,14 @@ async function managers(count: number): Promise<Manager[]> {
   for (const id of ids) {
     const dir = await mkdtemp(join(tmpdir(), 'swarmdesk-replicated-store-'));
     const { storage, state } = await DurableRaftStorage.open(dir, new NodeFs());
-    let runner: RaftRunner | undefined;
+    // The store needs its proposer before the runner (which needs the store) exists.
+    const late: { runner?: RaftRunner } = {};
     const proposer: Proposer = {
-      propose: (data, signal) => (runner as RaftRunner).propose(data, signal),
-      linearizableBarrier: (signal) => (runner as RaftRunner).linearizableBarrier(signal),
+      propose: (data, signal) => (late.runner as RaftRunner).propose(data, signal),
+      linearizableBarrier: (signal) => (late.runner as RaftRunner).linearizableBarrier(signal),
     };
     const store = new MemoryStore(proposer);
-    runner = await RaftRunner.start({
+    const runner = await RaftRunner.start({
       id,
       address: `m${id}`,
       durable: storage,
@@ -53,9 +54,9 @@ async function managers(count: number): Promise<Manager[]> {
       peers: new Map(ids.filter((p) => p !== id).map((p) => [p, `m${p}`])),
       tickMs: 10,
     });
-    const started = runner;
+    late.runner = runner;
     cleanups.push(async () => {
-      await started.stop();
+      await runner.stop();
       await rm(dir, { recursive: true, force: true });
     });
     out.push({ runner, store });
