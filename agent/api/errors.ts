@@ -10,7 +10,9 @@ export type ErrorCode =
   | 'AlreadyExists'
   | 'InvalidArgument'
   | 'FailedPrecondition'
-  | 'Unavailable';
+  | 'Unavailable'
+  | 'PermissionDenied'
+  | 'Internal';
 
 export const ERROR_CODES: readonly ErrorCode[] = [
   'NotFound',
@@ -19,20 +21,22 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   'InvalidArgument',
   'FailedPrecondition',
   'Unavailable',
+  'PermissionDenied',
+  'Internal',
 ];
 
-export interface StoreErrorOptions {
+export interface ApiErrorOptions {
   cause?: unknown;
   /** Machine-readable extras (never object contents: specs may hold secrets). */
   details?: Readonly<Record<string, string | number | boolean>>;
 }
 
-export class StoreError extends Error {
-  override readonly name = 'StoreError';
+export class ApiError extends Error {
+  override readonly name = 'ApiError';
   readonly code: ErrorCode;
   readonly details: Readonly<Record<string, string | number | boolean>>;
 
-  constructor(code: ErrorCode, message: string, options: StoreErrorOptions = {}) {
+  constructor(code: ErrorCode, message: string, options: ApiErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.details = options.details ?? {};
@@ -44,8 +48,8 @@ export class StoreError extends Error {
   }
 }
 
-export function isStoreError(err: unknown, code?: ErrorCode): err is StoreError {
-  return err instanceof StoreError && (code === undefined || err.code === code);
+export function isApiError(err: unknown, code?: ErrorCode): err is ApiError {
+  return err instanceof ApiError && (code === undefined || err.code === code);
 }
 
 export function isErrorCode(value: unknown): value is ErrorCode {

@@ -8,7 +8,7 @@
  * to B): (1) existence and versions against the state before the entry, (2) every touched object leaves
  * the indexes, (3) every new version enters them, with unique keys checked.
  */
-import { type ErrorCode, StoreError } from '../api/errors';
+import { type ErrorCode, ApiError } from '../api/errors';
 import type { AnyObject, Kind, Meta, ObjectKinds } from '../api/objects';
 import { type DecodedAction, decodeEntry } from './entry';
 import { deepFreeze } from './json';
@@ -52,7 +52,7 @@ function actionId(a: DecodedAction): string {
 
 function validateShape(kind: Kind, obj: Record<string, unknown>): void {
   if (typeof obj.spec !== 'object' || obj.spec === null) {
-    throw new StoreError('InvalidArgument', `${kind} ${String(obj.id)}: missing spec`);
+    throw new ApiError('InvalidArgument', `${kind} ${String(obj.id)}: missing spec`);
   }
 }
 
@@ -65,22 +65,22 @@ function applyActions(state: StoreState, ts: string, actions: readonly DecodedAc
   for (const a of actions) {
     const id = actionId(a);
     const key = keyOf(a.kind, id);
-    if (seen.has(key)) throw new StoreError('InvalidArgument', `${a.kind} ${id} appears twice in one entry`);
+    if (seen.has(key)) throw new ApiError('InvalidArgument', `${a.kind} ${id} appears twice in one entry`);
     seen.add(key);
     const current = state.tables[a.kind].byId.get(id);
     if (a.op === 'create') {
       if (current !== undefined) {
-        throw new StoreError('AlreadyExists', `${a.kind} ${id} already exists`, { details: { kind: a.kind, id } });
+        throw new ApiError('AlreadyExists', `${a.kind} ${id} already exists`, { details: { kind: a.kind, id } });
       }
       validateShape(a.kind, a.object);
     } else {
       if (current === undefined) {
-        throw new StoreError('NotFound', `${a.kind} ${id} not found`, { details: { kind: a.kind, id } });
+        throw new ApiError('NotFound', `${a.kind} ${id} not found`, { details: { kind: a.kind, id } });
       }
       if (a.op === 'update') {
         validateShape(a.kind, a.object);
         if (current.meta.version !== a.expect) {
-          throw new StoreError(
+          throw new ApiError(
             'Conflict',
             `${a.kind} ${id} was changed concurrently (version ${current.meta.version}, expected ${a.expect})`,
             { details: { kind: a.kind, id, currentVersion: current.meta.version, expectedVersion: a.expect } },
@@ -140,7 +140,7 @@ export function applyEntry(state: StoreState, data: Uint8Array, index: number): 
     const entry = decodeEntry(data);
     return applyActions(state, entry.ts, entry.actions, index);
   } catch (err) {
-    if (!(err instanceof StoreError)) throw err;
+    if (!(err instanceof ApiError)) throw err;
     return {
       state: { ...state, version: index },
       outcome: { ok: false, version: index, error: { code: err.code, message: err.message } },

@@ -12,7 +12,7 @@
  * it (version = entry index). Each object is stringified once when the transaction writes it, and the
  * entry is assembled by concatenation, so encoding a 1 MiB batch does not re-walk the objects.
  */
-import { StoreError } from '../api/errors';
+import { ApiError } from '../api/errors';
 import { type AnyObject, type Kind, isKind } from '../api/objects';
 import { isPlainObject, utf8Length } from './json';
 
@@ -41,9 +41,9 @@ export function objectJson(obj: Omit<AnyObject, 'meta'> & { meta?: unknown }): s
   try {
     json = JSON.stringify(rest);
   } catch (err) {
-    throw new StoreError('InvalidArgument', `object ${String(obj.id)} is not JSON-serializable`, { cause: err });
+    throw new ApiError('InvalidArgument', `object ${String(obj.id)} is not JSON-serializable`, { cause: err });
   }
-  if (json === undefined) throw new StoreError('InvalidArgument', 'object is not JSON-serializable');
+  if (json === undefined) throw new ApiError('InvalidArgument', 'object is not JSON-serializable');
   return json;
 }
 
@@ -77,8 +77,8 @@ export function encodeEntry(ts: string, actions: readonly EncodedAction[]): Uint
   return encoder.encode(`{"v":${ENTRY_FORMAT_VERSION},"ts":${JSON.stringify(ts)},"a":[${parts.join(',')}]}`);
 }
 
-function bad(what: string): StoreError {
-  return new StoreError('InvalidArgument', `malformed store entry: ${what}`);
+function bad(what: string): ApiError {
+  return new ApiError('InvalidArgument', `malformed store entry: ${what}`);
 }
 
 function decodeObject(value: unknown, at: number): Record<string, unknown> & { id: string } {

@@ -1,5 +1,5 @@
 /** Public surface of the replicated object store. */
-export { StoreError, isStoreError, type ErrorCode } from '../api/errors';
+export { ApiError, isApiError, type ErrorCode } from '../api/errors';
 export type { ApplyOutcome, Change, ChangeAction } from './apply';
 export { ENTRY_FORMAT_VERSION } from './entry';
 export { newId } from './ids';

@@ -2,7 +2,7 @@
  * A single-node Proposer: every proposal is committed at once and applied on a microtask, in proposal
  * order, with consecutive indexes. For unit tests and for a standalone (non-replicated) store.
  */
-import { StoreError } from '../api/errors';
+import { ApiError } from '../api/errors';
 import { MemoryStore, type MemoryStoreOptions } from './memory-store';
 import type { Proposer, StateMachine } from '../raft/state-machine';
 
@@ -41,9 +41,9 @@ export class LocalProposer implements Proposer {
   }
 
   propose(data: Uint8Array, signal?: AbortSignal): Promise<unknown> {
-    if (signal?.aborted) return Promise.reject(new StoreError('Unavailable', 'proposal aborted'));
+    if (signal?.aborted) return Promise.reject(new ApiError('Unavailable', 'proposal aborted'));
     const machine = this.machine;
-    if (machine === null) return Promise.reject(new StoreError('Unavailable', 'no state machine bound'));
+    if (machine === null) return Promise.reject(new ApiError('Unavailable', 'no state machine bound'));
     const applied = this.tail.then(() => {
       const index = ++this.lastIndex;
       if (this.record) this.log.push({ index, data });
@@ -57,7 +57,7 @@ export class LocalProposer implements Proposer {
   }
 
   async linearizableBarrier(signal?: AbortSignal): Promise<void> {
-    if (signal?.aborted) throw new StoreError('Unavailable', 'barrier aborted');
+    if (signal?.aborted) throw new ApiError('Unavailable', 'barrier aborted');
     await this.tail;
   }
 }

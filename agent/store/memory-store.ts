@@ -7,7 +7,7 @@
  * the previous local transaction has committed and been applied, so it reads its predecessor's effects.
  * Writers on different nodes are reconciled by apply's checks (versions, existence, unique names).
  */
-import { StoreError } from '../api/errors';
+import { ApiError } from '../api/errors';
 import type { Kind, ObjectKinds } from '../api/objects';
 import { type ApplyOutcome, type Change, applyEntry, isApplyOutcome } from './apply';
 import { type ReadTx, ReadTxImpl } from './read-tx';
@@ -61,11 +61,11 @@ export interface ViewAndWatch<T> {
   subscription: Subscription;
 }
 
-function toStoreError(err: unknown): StoreError {
-  if (err instanceof StoreError) return err;
+function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
   const message = err instanceof Error ? err.message : String(err);
   // The entry may still commit later (e.g. after a timeout), so the outcome is unknown, not failed.
-  return new StoreError('Unavailable', `proposal not confirmed (${message}); it may or may not have been applied`, {
+  return new ApiError('Unavailable', `proposal not confirmed (${message}); it may or may not have been applied`, {
     cause: err,
   });
 }
@@ -107,7 +107,7 @@ export class MemoryStore implements StateMachine {
     try {
       await this.proposer.linearizableBarrier(signal);
     } catch (err) {
-      throw toStoreError(err);
+      throw toApiError(err);
     }
     return this.view(fn);
   }
@@ -137,17 +137,17 @@ export class MemoryStore implements StateMachine {
     try {
       result = await this.proposer.propose(data, signal);
     } catch (err) {
-      throw toStoreError(err);
+      throw toApiError(err);
     }
-    if (!isApplyOutcome(result)) throw new StoreError('Unavailable', 'proposal applied by something other than this store');
-    if (!result.ok) throw new StoreError(result.error.code, result.error.message);
+    if (!isApplyOutcome(result)) throw new ApiError('Unavailable', 'proposal applied by something other than this store');
+    if (!result.ok) throw new ApiError(result.error.code, result.error.message);
     return result;
   }
 
   /**
    * A write transaction: `fn` (synchronous) reads and writes through `tx`, then its writes are proposed as
    * one entry and applied all-or-nothing. Resolves once applied locally, with the committed objects;
-   * rejects with a StoreError (from `fn`, from apply's re-checks, or Unavailable from Raft).
+   * rejects with a ApiError (from `fn`, from apply's re-checks, or Unavailable from Raft).
    */
   update<T>(fn: (tx: WriteTx) => T, options: WriteOptions = {}): Promise<CommitResult<T>> {
     return this.exclusive(async () => {
@@ -172,7 +172,7 @@ export class MemoryStore implements StateMachine {
       let open = true;
       const value = fn({
         update: (txFn) => {
-          if (!open) throw new StoreError('FailedPrecondition', 'batch used after its callback returned');
+          if (!open) throw new ApiError('FailedPrecondition', 'batch used after its callback returned');
           return session.run(txFn);
         },
       });
@@ -185,8 +185,8 @@ export class MemoryStore implements StateMachine {
         try {
           outcome = await this.proposeEntry(entry, versions, options.signal);
         } catch (err) {
-          const e = toStoreError(err);
-          throw new StoreError(e.code, `batch entry ${versions.length + 1}/${entries.length}: ${e.message}`, {
+          const e = toApiError(err);
+          throw new ApiError(e.code, `batch entry ${versions.length + 1}/${entries.length}: ${e.message}`, {
             cause: e,
             details: { ...e.details, committedEntries: versions.length, totalEntries: entries.length },
           });
@@ -218,7 +218,7 @@ export class MemoryStore implements StateMachine {
 
   private committed<K extends Kind>(res: CommitResult<unknown>, kind: K, id: string): ObjectKinds[K] {
     const change = res.changes.find((c) => c.kind === kind && c.object.id === id);
-    if (change === undefined) throw new StoreError('FailedPrecondition', `internal: ${kind} ${id} missing from commit`);
+    if (change === undefined) throw new ApiError('FailedPrecondition', `internal: ${kind} ${id} missing from commit`);
     return change.object as ObjectKinds[K];
   }
 
@@ -235,15 +235,15 @@ export class MemoryStore implements StateMachine {
   subscribe(
     options: WatchOptions,
     onEvent: (event: StoreEvent) => void,
-    onClose?: (err: StoreError | undefined) => void,
+    onClose?: (err: ApiError | undefined) => void,
   ): Subscription {
     const sub = this.hub.subscribe(options);
     void (async () => {
-      let failure: StoreError | undefined;
+      let failure: ApiError | undefined;
       try {
         for await (const ev of sub) onEvent(ev);
       } catch (err) {
-        failure = toStoreError(err);
+        failure = toApiError(err);
         sub.close();
       }
       onClose?.(failure);

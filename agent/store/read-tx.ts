@@ -2,7 +2,7 @@
  * Reads against one immutable StoreState. Everything a ReadTx returns is frozen and belongs to that
  * snapshot: later applies never show through, however long the caller keeps iterating.
  */
-import { StoreError } from '../api/errors';
+import { ApiError } from '../api/errors';
 import type { Kind, ObjectKinds } from '../api/objects';
 import type { VisitCounter } from './pmap';
 import { type IndexKey, type IndexName, indexOf, nonUniqueScanPrefix } from './schema';
@@ -65,7 +65,7 @@ export class ReadTxImpl implements ReadTx {
 
   find<K extends Kind, I extends IndexName<K>>(kind: K, index: I, ...key: IndexKey<K, I>): ObjectKinds[K][] {
     const ix = indexOf(kind, index);
-    if (ix === undefined) throw new StoreError('InvalidArgument', `${kind} has no index "${index}"`);
+    if (ix === undefined) throw new ApiError('InvalidArgument', `${kind} has no index "${index}"`);
     const k = ix.queryKey(key);
     if (k === undefined) return [];
     const tree = this.state.tables[kind].indexes[index];
@@ -100,7 +100,7 @@ export class ReadTxImpl implements ReadTx {
   }
 
   findByIdPrefix<K extends Kind>(kind: K, prefix: string): ObjectKinds[K] {
-    if (prefix === '') throw new StoreError('InvalidArgument', `empty ${kind} id prefix`);
+    if (prefix === '') throw new ApiError('InvalidArgument', `empty ${kind} id prefix`);
     const exact = this.get(kind, prefix);
     if (exact !== undefined) return exact;
     const matches: ObjectKinds[K][] = [];
@@ -110,10 +110,10 @@ export class ReadTxImpl implements ReadTx {
       if (matches.length > 1) break;
     }
     if (matches.length === 0) {
-      throw new StoreError('NotFound', `no ${kind} with id or id prefix "${prefix}"`, { details: { kind } });
+      throw new ApiError('NotFound', `no ${kind} with id or id prefix "${prefix}"`, { details: { kind } });
     }
     if (matches.length > 1) {
-      throw new StoreError('InvalidArgument', `${kind} id prefix "${prefix}" is ambiguous`, {
+      throw new ApiError('InvalidArgument', `${kind} id prefix "${prefix}" is ambiguous`, {
         details: { kind, reason: 'ambiguous' },
       });
     }

@@ -6,7 +6,7 @@
  *
  * Adding an index: declare its query tuple in `IndexQueries` and its extractor in `SCHEMA`.
  */
-import { StoreError } from '../api/errors';
+import { ApiError } from '../api/errors';
 import type { AnyObject, Kind, NodeRole, ObjectKinds, TaskState } from '../api/objects';
 
 export type KeyPart = string | number;
@@ -119,12 +119,12 @@ function runtimeIndex(kind: Kind, name: string, def: IndexDef<AnyObject, readonl
         parts = def.parts(obj);
       } catch {
         // A missing nested field (e.g. no `spec`) must surface as a rejected write, not a crash in apply.
-        throw new StoreError('InvalidArgument', `${kind} ${obj.id}: cannot compute index "${name}" (malformed object)`);
+        throw new ApiError('InvalidArgument', `${kind} ${obj.id}: cannot compute index "${name}" (malformed object)`);
       }
       if (parts === undefined) return undefined;
       const key = joinParts(parts, def.types, def.fold);
       if (key === undefined) {
-        throw new StoreError('InvalidArgument', `${kind} ${obj.id}: field for index "${name}" has the wrong type or contains NUL`);
+        throw new ApiError('InvalidArgument', `${kind} ${obj.id}: field for index "${name}" has the wrong type or contains NUL`);
       }
       return key;
     },

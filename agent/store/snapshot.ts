@@ -7,7 +7,7 @@
  * managers holding the same state produce byte-identical snapshots. Indexes are not stored: restore
  * rebuilds them, sorting keys and building balanced trees in O(n log n) rather than n inserts.
  */
-import { StoreError } from '../api/errors';
+import { ApiError } from '../api/errors';
 import { type AnyObject, type Kind, KINDS } from '../api/objects';
 import { deepFreeze, isPlainObject } from './json';
 import { PMap } from './pmap';
@@ -28,8 +28,8 @@ export function encodeSnapshot(state: StoreState): Uint8Array {
   return encoder.encode(`{"v":${SNAPSHOT_FORMAT_VERSION},"version":${state.version},"tables":{${tables.join(',')}}}`);
 }
 
-function corrupt(what: string): StoreError {
-  return new StoreError('InvalidArgument', `corrupt store snapshot: ${what}`);
+function corrupt(what: string): ApiError {
+  return new ApiError('InvalidArgument', `corrupt store snapshot: ${what}`);
 }
 
 function buildTable(kind: Kind, raw: unknown): TableState {

@@ -7,7 +7,7 @@
  * O(log n) path copies), and produces a new state; dropping a Draft discards its work, which is how a
  * rejected entry or a failed transaction leaves nothing behind.
  */
-import { StoreError } from '../api/errors';
+import { ApiError } from '../api/errors';
 import { type AnyObject, type Kind, KINDS } from '../api/objects';
 import { type Edit, PMap, newEdit } from './pmap';
 import { indexesOf, nonUniqueEntryKey } from './schema';
@@ -90,7 +90,7 @@ export class Draft {
       if (key === undefined || !ix.unique) return;
       const owner = t.indexes[ix.name].get(key);
       if (owner !== undefined && owner !== obj.id) {
-        throw new StoreError('AlreadyExists', `${kind} ${ix.name} "${key}" is already in use by ${kind} ${owner}`, {
+        throw new ApiError('AlreadyExists', `${kind} ${ix.name} "${key}" is already in use by ${kind} ${owner}`, {
           details: { kind, index: ix.name, ownerId: owner },
         });
       }
@@ -118,7 +118,7 @@ export class Draft {
   /** Checked single-object operations, used where each write is validated as it happens. */
   insertObject(kind: Kind, obj: AnyObject): void {
     if (this.get(kind, obj.id) !== undefined) {
-      throw new StoreError('AlreadyExists', `${kind} ${obj.id} already exists`, { details: { kind, id: obj.id } });
+      throw new ApiError('AlreadyExists', `${kind} ${obj.id} already exists`, { details: { kind, id: obj.id } });
     }
     this.index(kind, obj);
     this.put(kind, obj);

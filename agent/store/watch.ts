@@ -4,7 +4,7 @@
  * so a slow consumer never delays applies. A consumer that lets its queue overflow is cut off with
  * Unavailable and its queue dropped, which keeps memory bounded; it must resync (viewAndWatch again).
  */
-import { StoreError } from '../api/errors';
+import { ApiError } from '../api/errors';
 import type { Kind } from '../api/objects';
 import type { Change } from './apply';
 
@@ -47,14 +47,14 @@ interface Waiter {
 
 /**
  * An ordered stream of store events; iterate it with `for await`. Iteration ends when close() is called
- * and throws a StoreError if the subscription was cut off.
+ * and throws a ApiError if the subscription was cut off.
  */
 export class Subscription implements AsyncIterableIterator<StoreEvent> {
   private queue: StoreEvent[] = [];
   private head = 0;
   private waiter: Waiter | null = null;
   private ended = false;
-  private failure: StoreError | null = null;
+  private failure: ApiError | null = null;
   private readonly kinds: ReadonlySet<Kind> | null;
   private readonly filter: ((event: ChangeEvent) => boolean) | null;
   readonly bufferSize: number;
@@ -83,7 +83,7 @@ export class Subscription implements AsyncIterableIterator<StoreEvent> {
   }
 
   /** Why the subscription was cut off, if it was. */
-  get error(): StoreError | null {
+  get error(): ApiError | null {
     return this.failure;
   }
 
@@ -97,7 +97,7 @@ export class Subscription implements AsyncIterableIterator<StoreEvent> {
         if (this.filter === null || this.filter(ev)) events.push(ev);
       }
     } catch (err) {
-      this.fail(new StoreError('InvalidArgument', 'watch closed: filter threw', { cause: err }));
+      this.fail(new ApiError('InvalidArgument', 'watch closed: filter threw', { cause: err }));
       return;
     }
     if (events.length === 0) return;
@@ -113,7 +113,7 @@ export class Subscription implements AsyncIterableIterator<StoreEvent> {
     // A subscriber with an empty queue is keeping up: it always takes the whole entry, so one large
     // transaction cannot cut off a healthy consumer. Memory stays bounded by bufferSize plus one entry.
     if (this.buffered > 0 && this.buffered + events.length > this.bufferSize) {
-      this.fail(new StoreError('Unavailable', FELL_BEHIND_MESSAGE, { details: { bufferSize: this.bufferSize } }));
+      this.fail(new ApiError('Unavailable', FELL_BEHIND_MESSAGE, { details: { bufferSize: this.bufferSize } }));
       return;
     }
     let i = 0;
@@ -126,7 +126,7 @@ export class Subscription implements AsyncIterableIterator<StoreEvent> {
     for (; i < events.length; i++) this.queue.push(events[i]);
   }
 
-  private fail(err: StoreError): void {
+  private fail(err: ApiError): void {
     if (this.ended) return;
     this.failure = err;
     this.finish();
@@ -163,7 +163,7 @@ export class Subscription implements AsyncIterableIterator<StoreEvent> {
     }
     if (this.failure !== null) return Promise.reject(this.failure);
     if (this.ended) return Promise.resolve({ value: undefined, done: true });
-    if (this.waiter !== null) return Promise.reject(new StoreError('FailedPrecondition', 'concurrent next() on a subscription'));
+    if (this.waiter !== null) return Promise.reject(new ApiError('FailedPrecondition', 'concurrent next() on a subscription'));
     return new Promise((resolve, reject) => {
       this.waiter = { resolve, reject };
     });

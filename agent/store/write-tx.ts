@@ -10,7 +10,7 @@
  * by an earlier entry of the same batch expects the version that entry commits at, filled in when the
  * later entry is encoded.
  */
-import { StoreError } from '../api/errors';
+import { ApiError } from '../api/errors';
 import { type Kind, type Meta, type ObjectKinds, isKind } from '../api/objects';
 import {
   ENTRY_OVERHEAD_BYTES,
@@ -73,7 +73,7 @@ function combine(prev: Pending | undefined, next: Pending): Pending | null | 'in
   if (prev.op === 'delete') return 'incompatible';
   if (next.op === 'delete') return prev.op === 'create' ? null : { ...next };
   if (next.op === 'update') return { ...prev, json: next.json, bytes: next.bytes };
-  throw new StoreError('FailedPrecondition', `internal: ${prev.op} followed by ${next.op}`);
+  throw new ApiError('FailedPrecondition', `internal: ${prev.op} followed by ${next.op}`);
 }
 
 class SubTx extends ReadTxImpl implements WriteTx {
@@ -89,8 +89,8 @@ class SubTx extends ReadTxImpl implements WriteTx {
   }
 
   private ensureOpen(kind: unknown): asserts kind is Kind {
-    if (!this.open) throw new StoreError('FailedPrecondition', 'transaction used after its callback returned');
-    if (!isKind(kind)) throw new StoreError('InvalidArgument', `unknown kind ${String(kind)}`);
+    if (!this.open) throw new ApiError('FailedPrecondition', 'transaction used after its callback returned');
+    if (!isKind(kind)) throw new ApiError('InvalidArgument', `unknown kind ${String(kind)}`);
   }
 
   private write(mutate: (d: Draft) => void): void {
@@ -104,19 +104,19 @@ class SubTx extends ReadTxImpl implements WriteTx {
     const key = objectKey(next.kind, next.id);
     const merged = combine(this.actions.get(key), next);
     if (merged === 'incompatible') {
-      throw new StoreError('InvalidArgument', `${next.kind} ${next.id} cannot be re-created in the transaction that deleted it`);
+      throw new ApiError('InvalidArgument', `${next.kind} ${next.id} cannot be re-created in the transaction that deleted it`);
     }
     if (merged === null) this.actions.delete(key);
     else this.actions.set(key, merged);
   }
 
   private serialize(kind: Kind, obj: unknown): { json: string; parsed: Record<string, unknown> & { id: string } } {
-    if (!isPlainObject(obj)) throw new StoreError('InvalidArgument', `${kind}: object expected`);
+    if (!isPlainObject(obj)) throw new ApiError('InvalidArgument', `${kind}: object expected`);
     const id = obj.id;
     if (typeof id !== 'string' || id === '' || id.includes('\u0000')) {
-      throw new StoreError('InvalidArgument', `${kind}: id must be a non-empty string without NUL`);
+      throw new ApiError('InvalidArgument', `${kind}: id must be a non-empty string without NUL`);
     }
-    if (typeof obj.spec !== 'object' || obj.spec === null) throw new StoreError('InvalidArgument', `${kind} ${id}: missing spec`);
+    if (typeof obj.spec !== 'object' || obj.spec === null) throw new ApiError('InvalidArgument', `${kind} ${id}: missing spec`);
     const json = objectJson(obj as unknown as NewObject<Kind>);
     // Re-parse so the overlay holds exactly what apply will build, and the caller's object stays theirs.
     return { json, parsed: JSON.parse(json) as Record<string, unknown> & { id: string } };
@@ -128,7 +128,7 @@ class SubTx extends ReadTxImpl implements WriteTx {
     const ts = this.session.ts;
     const created = deepFreeze({ ...parsed, meta: { version: 0, createdAt: ts, updatedAt: ts } }) as unknown as ObjectKinds[K];
     if (this.actions.get(objectKey(kind, parsed.id))?.op === 'delete') {
-      throw new StoreError('InvalidArgument', `${kind} ${parsed.id} cannot be re-created in the transaction that deleted it`);
+      throw new ApiError('InvalidArgument', `${kind} ${parsed.id} cannot be re-created in the transaction that deleted it`);
     }
     this.write((d) => d.insertObject(kind, created));
     this.record({ op: 'create', kind, id: parsed.id, json, bytes: actionBytes(json) });
@@ -140,11 +140,11 @@ class SubTx extends ReadTxImpl implements WriteTx {
     const { json, parsed } = this.serialize(kind, obj);
     const current = this.session.overlay.tables[kind].byId.get(parsed.id);
     if (current === undefined) {
-      throw new StoreError('NotFound', `${kind} ${parsed.id} not found`, { details: { kind, id: parsed.id } });
+      throw new ApiError('NotFound', `${kind} ${parsed.id} not found`, { details: { kind, id: parsed.id } });
     }
     const given: unknown = (obj as { meta?: { version?: unknown } }).meta?.version;
     if (given !== current.meta.version) {
-      throw new StoreError('Conflict', `${kind} ${parsed.id}: update of version ${String(given)} but current is ${current.meta.version}`, {
+      throw new ApiError('Conflict', `${kind} ${parsed.id}: update of version ${String(given)} but current is ${current.meta.version}`, {
         details: { kind, id: parsed.id, currentVersion: current.meta.version },
       });
     }
@@ -157,7 +157,7 @@ class SubTx extends ReadTxImpl implements WriteTx {
   delete(kind: Kind, id: string): void {
     this.ensureOpen(kind);
     const current = this.session.overlay.tables[kind].byId.get(id);
-    if (current === undefined) throw new StoreError('NotFound', `${kind} ${id} not found`, { details: { kind, id } });
+    if (current === undefined) throw new ApiError('NotFound', `${kind} ${id} not found`, { details: { kind, id } });
     this.write((d) => d.deleteObject(kind, current));
     this.record({ op: 'delete', kind, id, bytes: actionBytes(JSON.stringify(id)) });
   }
@@ -194,7 +194,7 @@ export class WriteSession {
     try {
       const value = fn(tx);
       if (isThenable(value)) {
-        throw new StoreError('InvalidArgument', 'transaction callbacks must be synchronous (do I/O before or after)');
+        throw new ApiError('InvalidArgument', 'transaction callbacks must be synchronous (do I/O before or after)');
       }
       this.merge(tx.actions);
       return value;
@@ -210,14 +210,14 @@ export class WriteSession {
     let bytes = 0;
     for (const a of actions.values()) bytes += a.bytes;
     if (bytes + ENTRY_OVERHEAD_BYTES > this.maxEntryBytes) {
-      throw new StoreError('InvalidArgument', `transaction too large: about ${bytes} bytes, limit ${this.maxEntryBytes}`);
+      throw new ApiError('InvalidArgument', `transaction too large: about ${bytes} bytes, limit ${this.maxEntryBytes}`);
     }
     let mustSeal = this.current.bytes + bytes > this.maxEntryBytes;
     for (const key of actions.keys()) {
       if (this.current.actions.get(key)?.op === 'delete') mustSeal = true;
     }
     if (mustSeal && this.current.actions.size > 0) {
-      if (!this.split) throw new StoreError('InvalidArgument', 'transaction does not fit in one entry');
+      if (!this.split) throw new ApiError('InvalidArgument', 'transaction does not fit in one entry');
       this.seal();
     }
     const entry = this.current;
@@ -229,7 +229,7 @@ export class WriteSession {
         resolved = { ...next, expect: ordinal === undefined ? { version: next.observed ?? 0 } : { entry: ordinal } };
       }
       const merged = combine(prev, resolved);
-      if (merged === 'incompatible') throw new StoreError('FailedPrecondition', 'internal: incompatible merge after seal');
+      if (merged === 'incompatible') throw new ApiError('FailedPrecondition', 'internal: incompatible merge after seal');
       entry.bytes += (merged?.bytes ?? 0) - (prev?.bytes ?? 0);
       if (merged === null) entry.actions.delete(key);
       else entry.actions.set(key, merged);
@@ -270,7 +270,7 @@ export class PreparedEntry {
       } else {
         const e = a.expect ?? { version: a.observed ?? 0 };
         const expect = 'version' in e ? e.version : committed[e.entry];
-        if (expect === undefined) throw new StoreError('FailedPrecondition', 'internal: entry encoded before its predecessor committed');
+        if (expect === undefined) throw new ApiError('FailedPrecondition', 'internal: entry encoded before its predecessor committed');
         out.push({ op: 'update', kind: a.kind, expect, json: a.json ?? '{}' });
       }
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { StoreError } from '../../agent/api/errors';
+import { ApiError } from '../../agent/api/errors';
 import { TaskState } from '../../agent/api/objects';
 import { createLocalStore } from '../../agent/store';
 import { SharedLog, service, task, tick } from './fixtures';
@@ -64,7 +64,7 @@ describe('batch', () => {
           tx.create('service', service('s2', 'WEB'));
         });
       } catch (err) {
-        errors.push((err as StoreError).code);
+        errors.push((err as ApiError).code);
       }
       b.update((tx) => {
         expect(tx.get('task', 't2')).toBeUndefined();
@@ -96,7 +96,7 @@ describe('batch', () => {
     await b.updateObject('task', { ...t25, nodeId: 'elsewhere' });
     const err = await batch.then(
       () => null,
-      (e: unknown) => e as StoreError,
+      (e: unknown) => e as ApiError,
     );
     await tick();
     expect(err?.code).toBe('Conflict');
@@ -114,6 +114,6 @@ describe('batch', () => {
     await store.batch((b) => {
       saved = b;
     });
-    expect(() => saved?.update(() => undefined)).toThrow(StoreError);
+    expect(() => saved?.update(() => undefined)).toThrow(ApiError);
   });
 });

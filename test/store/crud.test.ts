@@ -1,27 +1,27 @@
 import { describe, expect, it } from 'vitest';
-import { StoreError, isStoreError } from '../../agent/api/errors';
+import { ApiError, isApiError } from '../../agent/api/errors';
 import { TaskState } from '../../agent/api/objects';
 import { createLocalStore, newId } from '../../agent/store';
 import { T0, cluster, network, node, secret, service, steppingClock, task } from './fixtures';
 
-async function rejection(p: Promise<unknown>): Promise<StoreError> {
+async function rejection(p: Promise<unknown>): Promise<ApiError> {
   try {
     await p;
   } catch (err) {
-    if (err instanceof StoreError) return err;
+    if (err instanceof ApiError) return err;
     throw err;
   }
-  throw new Error('expected a StoreError, got success');
+  throw new Error('expected a ApiError, got success');
 }
 
-function syncError(fn: () => unknown): StoreError {
+function syncError(fn: () => unknown): ApiError {
   try {
     fn();
   } catch (err) {
-    if (err instanceof StoreError) return err;
+    if (err instanceof ApiError) return err;
     throw err;
   }
-  throw new Error('expected a StoreError');
+  throw new Error('expected a ApiError');
 }
 
 describe('create / get / list', () => {
@@ -240,7 +240,7 @@ describe('optimistic concurrency and atomicity', () => {
     await store.updateObject('service', { ...v1, spec: { ...v1.spec, labels: { n: '2' } } });
     const err = await rejection(store.updateObject('service', { ...v1, spec: { ...v1.spec, labels: { n: 'stale' } } }));
     expect(err.code).toBe('Conflict');
-    expect(isStoreError(err, 'Conflict')).toBe(true);
+    expect(isApiError(err, 'Conflict')).toBe(true);
     expect(store.get('service', 's1')?.spec.labels).toEqual({ n: '2' });
     expect(store.version).toBe(2);
   });
@@ -265,7 +265,7 @@ describe('optimistic concurrency and atomicity', () => {
     const { store } = createLocalStore();
     await store.createObject('service', service('s1', 'web'));
     await store.update((tx) => {
-      expect(() => tx.create('service', service('s1', 'dup-id'))).toThrow(StoreError);
+      expect(() => tx.create('service', service('s1', 'dup-id'))).toThrow(ApiError);
       expect(() => tx.delete('task', 'missing')).toThrow(/not found/);
       tx.create('service', service('s2', 'api'));
     });

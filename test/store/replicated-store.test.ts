@@ -6,7 +6,7 @@ import { RaftRunner } from '../../agent/raft/runner';
 import { NodeFs } from '../../agent/raft/storage/fs';
 import { DurableRaftStorage } from '../../agent/raft/storage/raft-storage';
 import { MemoryRaftNetwork } from '../../agent/raft/transport/memory-transport';
-import { type ChangeEvent, MemoryStore, StoreError } from '../../agent/store';
+import { type ChangeEvent, MemoryStore, ApiError } from '../../agent/store';
 import type { Proposer } from '../../agent/raft/state-machine';
 import { service } from './fixtures';
 
@@ -109,7 +109,7 @@ describe('the store replicated by raft', () => {
       if (current) tx.update('service', { ...current, spec: { ...current.spec, labels: { tier: 'gold' } } });
     });
     const conflicting = follower.store.updateObject('service', { ...stale, spec: { ...stale.spec, labels: { tier: 'tin' } } });
-    await expect(conflicting).rejects.toBeInstanceOf(StoreError);
+    await expect(conflicting).rejects.toBeInstanceOf(ApiError);
     await expect(conflicting).rejects.toMatchObject({ code: 'Conflict' });
     await until(() => all.every((m) => m.store.get('service', 'svc-api')?.spec.labels.tier === 'gold'));
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { StoreError } from '../../agent/api/errors';
+import { ApiError } from '../../agent/api/errors';
 import { TaskState } from '../../agent/api/objects';
 import { MemoryStore, createLocalStore, type StoreEvent } from '../../agent/store';
 import { SharedLog, cluster, network, node, secret, service, steppingClock, task, tick } from './fixtures';
@@ -112,7 +112,7 @@ describe('deterministic apply', () => {
     await tick();
     log.flush();
     await del;
-    await expect(multi).rejects.toBeInstanceOf(StoreError);
+    await expect(multi).rejects.toBeInstanceOf(ApiError);
     for (const s of [a, b]) {
       expect(s.get('task', 't1')).toBeUndefined();
       expect(s.get('service', 's2')).toBeUndefined();
@@ -168,7 +168,7 @@ describe('snapshot / restore', () => {
 
   it('rejects corrupt snapshots', () => {
     const store = new MemoryStore(never);
-    expect(() => store.restore(new TextEncoder().encode('{"v":9}'), 1)).toThrow(StoreError);
+    expect(() => store.restore(new TextEncoder().encode('{"v":9}'), 1)).toThrow(ApiError);
     const dup = `{"v":1,"version":1,"tables":{"service":[${[service('a', 'x'), service('b', 'X')]
       .map((s) => JSON.stringify({ ...s, meta: { version: 1, createdAt: '', updatedAt: '' } }))
       .join(',')}]}}`;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { StoreError } from '../../agent/api/errors';
+import { ApiError } from '../../agent/api/errors';
 import { FELL_BEHIND_MESSAGE, type StoreEvent, type Subscription, createLocalStore } from '../../agent/store';
 import { SharedLog, node, service, task, tick } from './fixtures';
 
@@ -97,7 +97,7 @@ describe('watch', () => {
       () => null,
       (e: unknown) => e,
     );
-    expect(err).toBeInstanceOf(StoreError);
+    expect(err).toBeInstanceOf(ApiError);
     expect(err).toMatchObject({ code: 'Unavailable', message: FELL_BEHIND_MESSAGE });
     expect(slow.error?.code).toBe('Unavailable');
     expect(store.watcherCount).toBe(1);
@@ -131,7 +131,7 @@ describe('watch', () => {
   it('offers a callback form', async () => {
     const { store } = createLocalStore();
     const seen: string[] = [];
-    let closedWith: StoreError | undefined | 'open' = 'open';
+    let closedWith: ApiError | undefined | 'open' = 'open';
     const sub = store.subscribe(
       { kinds: ['service'] },
       (ev) => seen.push(describeEvent(ev)),

@@ -3,7 +3,7 @@
  * models what a crash loses), real store-level state machine; a virtual clock and network. Everything
  * random comes from the seed, so a failing seed replays exactly.
  */
-import { StoreError } from '../../../agent/api/errors';
+import { ApiError } from '../../../agent/api/errors';
 import { RaftError } from '../../../agent/raft/errors';
 import { RaftRunner } from '../../../agent/raft/runner';
 import { MemoryFs } from '../../../agent/raft/storage/fs';
@@ -464,7 +464,7 @@ class Simulation {
 /** A write that certainly changed nothing: refused before it entered the log, or rejected by apply. */
 function hadNoEffect(error: unknown): boolean {
   if (error instanceof RaftError) return error.outcome === 'not-applied';
-  if (error instanceof StoreError) {
+  if (error instanceof ApiError) {
     if (error.code === 'Conflict' || error.code === 'AlreadyExists' || error.code === 'NotFound') return true;
     return error.cause instanceof RaftError && error.cause.outcome === 'not-applied';
   }
