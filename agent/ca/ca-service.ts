@@ -13,6 +13,8 @@
  * store and tests can fake it.
  */
 import * as grpc from '@grpc/grpc-js';
+import { decodeMessage, encodeMessage, UNDECODABLE } from '../rpc/json-codec';
+import { unaryJsonMethod } from '../rpc/json-service';
 import { CertificateError, type CertificateErrorReason, JoinTokenError } from './errors';
 import { newNodeId } from './ids';
 import { type ParsedJoinToken, parseJoinToken, tokenPinsRootCa, verifyJoinToken } from './join-token';
@@ -82,23 +84,7 @@ const MAX_ADDRESS_LENGTH = 300;
 const MAX_ID_LENGTH = 64;
 const PRINTABLE_ASCII = /^[\x21-\x7e]+$/;
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder('utf-8', { fatal: true });
-/** What decodeMessage yields for bytes that are not UTF-8 JSON, so the handler can answer for them. */
-const UNDECODABLE: unique symbol = Symbol('undecodable');
-
-export function encodeMessage(value: unknown): Buffer {
-  return Buffer.from(encoder.encode(JSON.stringify(value)));
-}
-
-/** Never throws: grpc-js would turn a throwing deserializer into INTERNAL, not INVALID_ARGUMENT. */
-export function decodeMessage(bytes: Buffer): unknown {
-  try {
-    return JSON.parse(decoder.decode(bytes)) as unknown;
-  } catch {
-    return UNDECODABLE;
-  }
-}
+export { decodeMessage, encodeMessage };
 
 type Fields = Readonly<Record<string, unknown>>;
 
@@ -171,22 +157,10 @@ export function decodeNodeCertificateResponse(value: unknown): NodeCertificateRe
   };
 }
 
-function unaryMethod(path: string): grpc.MethodDefinition<unknown, unknown> {
-  return {
-    path,
-    requestStream: false,
-    responseStream: false,
-    requestSerialize: encodeMessage,
-    requestDeserialize: decodeMessage,
-    responseSerialize: encodeMessage,
-    responseDeserialize: decodeMessage,
-  };
-}
-
 export const nodeCaServiceDefinition: grpc.ServiceDefinition = {
-  getRootCaCertificate: unaryMethod(NODE_CA_PATHS.getRootCaCertificate),
-  issueNodeCertificate: unaryMethod(NODE_CA_PATHS.issueNodeCertificate),
-  renewNodeCertificate: unaryMethod(NODE_CA_PATHS.renewNodeCertificate),
+  getRootCaCertificate: unaryJsonMethod(NODE_CA_PATHS.getRootCaCertificate),
+  issueNodeCertificate: unaryJsonMethod(NODE_CA_PATHS.issueNodeCertificate),
+  renewNodeCertificate: unaryJsonMethod(NODE_CA_PATHS.renewNodeCertificate),
 };
 
 // ---------------------------------------------------------------------------------------------------
