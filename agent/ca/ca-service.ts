@@ -19,7 +19,7 @@ import { CertificateError, type CertificateErrorReason, JoinTokenError } from '.
 import { newNodeId } from './ids';
 import { type ParsedJoinToken, parseJoinToken, tokenPinsRootCa, verifyJoinToken } from './join-token';
 import { signNodeCsr } from './node-cert';
-import { type RootCa } from './root-ca';
+import { type RootCa, rootCaKeyPem } from './root-ca';
 import { type NodeRole } from './roles';
 import { type CallWithAuthContext, PermissionDeniedError, requireRole } from './tls-credentials';
 
@@ -70,6 +70,11 @@ export interface NodeCertificateResponse {
   readonly role: NodeRole;
   readonly certPem: string;
   readonly rootCaPem: string;
+  /**
+   * The root CA's signing key, only in answers to managers: any manager may become leader and must
+   * then sign certificates. It travels only over TLS verified against the pinned root.
+   */
+  readonly caKeyPem?: string;
 }
 
 /** A message that is not what its method expects; the server answers INVALID_ARGUMENT. */
@@ -154,6 +159,7 @@ export function decodeNodeCertificateResponse(value: unknown): NodeCertificateRe
     role: roleField(fields, what),
     certPem: stringField(fields, 'certPem', what, MAX_PEM_LENGTH),
     rootCaPem: stringField(fields, 'rootCaPem', what, MAX_PEM_LENGTH),
+    caKeyPem: fields.caKeyPem === undefined ? undefined : stringField(fields, 'caKeyPem', what, MAX_PEM_LENGTH),
   };
 }
 
@@ -231,6 +237,10 @@ function requireSigningKey(authority: JoinAuthority): void {
   }
 }
 
+async function signingKeyFor(authority: JoinAuthority, role: NodeRole): Promise<{ caKeyPem?: string }> {
+  return role === 'manager' ? { caKeyPem: await rootCaKeyPem(authority.rootCa) } : {};
+}
+
 async function issueNodeCertificate(authority: JoinAuthority, request: unknown): Promise<NodeCertificateResponse> {
   const { token, csrPem, advertiseAddress } = decodeIssueRequest(request);
   const role = checkJoinToken(authority, token);
@@ -240,7 +250,7 @@ async function issueNodeCertificate(authority: JoinAuthority, request: unknown):
   await signFor(authority, csrPem, newNodeId(), role);
   const nodeId = await authority.registerNode(role, advertiseAddress);
   const certPem = await signFor(authority, csrPem, nodeId, role);
-  return { nodeId, role, certPem, rootCaPem: authority.rootCa.certPem };
+  return { nodeId, role, certPem, rootCaPem: authority.rootCa.certPem, ...(await signingKeyFor(authority, role)) };
 }
 
 async function renewNodeCertificate(
@@ -257,7 +267,7 @@ async function renewNodeCertificate(
     throw new CaStatusError(grpc.status.PERMISSION_DENIED, `node ${caller.nodeId} was removed from the cluster`);
   }
   const certPem = await signFor(authority, csrPem, caller.nodeId, role);
-  return { nodeId: caller.nodeId, role, certPem, rootCaPem: authority.rootCa.certPem };
+  return { nodeId: caller.nodeId, role, certPem, rootCaPem: authority.rootCa.certPem, ...(await signingKeyFor(authority, role)) };
 }
 
 type UnaryCall = grpc.ServerUnaryCall<unknown, unknown>;

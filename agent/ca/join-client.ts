@@ -73,6 +73,8 @@ export interface NodeCredentials {
   readonly keyPem: string;
   readonly certPem: string;
   readonly rootCaPem: string;
+  /** The root CA's signing key (PKCS#8 PEM), given to managers only; persist 0600, never log. */
+  readonly caKeyPem?: string;
 }
 
 export interface RenewCertificateOptions {
@@ -170,6 +172,20 @@ async function checkIssued(address: string, issued: NodeCertificateResponse, roo
   if (!sameRoot) throw unusable('the answer names another root CA than the one the join token pins');
 }
 
+/** A manager's answer must carry the root's own key (a worker's must carry none). */
+async function checkedCaKey(address: string, issued: NodeCertificateResponse, rootCa: RootCa): Promise<{ caKeyPem?: string }> {
+  if (issued.role !== 'manager') return {};
+  if (issued.caKeyPem === undefined) throw new JoinError('bad-response', `the manager at ${address} issued a manager certificate without the CA key`);
+  let matches: boolean;
+  try {
+    matches = await keyMatchesCertificate(await privateKeyFromPem(issued.caKeyPem), rootCa.cert);
+  } catch {
+    matches = false;
+  }
+  if (!matches) throw new JoinError('bad-response', `the manager at ${address} sent a CA key that does not belong to the root CA`);
+  return { caKeyPem: issued.caKeyPem };
+}
+
 function sameRootCa(a: RootCa, b: RootCa): boolean {
   return Buffer.from(a.digest).equals(Buffer.from(b.digest));
 }
@@ -186,7 +202,7 @@ export async function joinCluster(options: JoinClusterOptions): Promise<NodeCred
   const credentials = clientCredentials({ rootCaPem: rootCa.certPem });
   const issued = await call(options.address, credentials, NODE_CA_PATHS.issueNodeCertificate, request, deadline, decodeNodeCertificateResponse);
   await checkIssued(options.address, issued, rootCa, keyPem);
-  return { nodeId: issued.nodeId, role: issued.role, keyPem, certPem: issued.certPem, rootCaPem: rootCa.certPem };
+  return { nodeId: issued.nodeId, role: issued.role, keyPem, certPem: issued.certPem, rootCaPem: rootCa.certPem, ...(await checkedCaKey(options.address, issued, rootCa)) };
 }
 
 /**
@@ -205,5 +221,5 @@ export async function renewNodeCertificate(options: RenewCertificateOptions): Pr
   if (issued.nodeId !== parseNodeCertificate(options.certPem).nodeId) {
     throw new JoinError('bad-response', `the manager at ${options.address} renewed the certificate for another node ID`);
   }
-  return { nodeId: issued.nodeId, role: issued.role, keyPem, certPem: issued.certPem, rootCaPem: rootCa.certPem };
+  return { nodeId: issued.nodeId, role: issued.role, keyPem, certPem: issued.certPem, rootCaPem: rootCa.certPem, ...(await checkedCaKey(options.address, issued, rootCa)) };
 }

@@ -169,6 +169,8 @@ describe('joining a cluster through the NodeCA service', () => {
     expect(joined.role).toBe('worker');
     await expectIssuedFor(joined, 'worker');
     expect(authority.nodes.get(joined.nodeId)).toEqual({ role: 'worker', advertiseAddress: '10.0.0.7:2377' });
+    // Workers never sign, so they never receive the CA key.
+    expect(joined.caKeyPem).toBeUndefined();
   });
 
   it('issues a manager certificate for the manager token', async () => {
@@ -176,6 +178,9 @@ describe('joining a cluster through the NodeCA service', () => {
     expect(joined.role).toBe('manager');
     await expectIssuedFor(joined, 'manager');
     expect(authority.nodes.get(joined.nodeId)).toEqual({ role: 'manager', advertiseAddress: undefined });
+    // Any manager may become leader and sign, so it receives the root's own key.
+    const caKey = createPrivateKey(joined.caKeyPem ?? '');
+    expect(new X509Certificate(cluster.rootCa.certPem).checkPrivateKey(caKey)).toBe(true);
   });
 
   it('refuses a token with the wrong secret, without repeating the secret', async () => {
@@ -318,6 +323,7 @@ describe('joining a cluster through the NodeCA service', () => {
       const renewed = await renew(joined);
       expect(renewed).toMatchObject({ nodeId: joined.nodeId, role: 'manager' });
       expect(subjectOf(renewed.certPem)).toContain('OU=swarm-manager');
+      expect(renewed.caKeyPem).toBeDefined();
     });
 
     it('refuses a node that was removed', async () => {
