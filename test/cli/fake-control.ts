@@ -1,0 +1,169 @@
+/**
+ * A fake manager for swarmctl tests: an in-memory ControlApi that behaves like the real one where the
+ * CLI can tell (versions, Conflict on a stale version, NotFound), served through the real control
+ * service on a real Unix socket in a temporary directory.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import type {
+  ClusterView,
+  ControlApi,
+  Empty,
+  GetClusterRequest,
+  GetNodeRequest,
+  RemoveNodeRequest,
+  UpdateClusterRequest,
+  UpdateNodeRequest,
+  VersionInfo,
+} from '../../agent/api/control';
+import { ApiError } from '../../agent/api/errors';
+import type { Cluster, Node } from '../../agent/api/objects';
+import { addControlService } from '../../agent/manager/controlapi/service';
+import { runSwarmctl } from '../../agent/cli/swarmctl';
+
+
+export type Call = { [M in keyof ControlApi]: { method: M; request: Parameters<ControlApi[M]>[0] } }[keyof ControlApi];
+
+export class FakeControl implements ControlApi {
+  readonly nodes = new Map<string, Node>();
+  readonly clusters = new Map<string, Cluster>();
+  readonly calls: Call[] = [];
+  /** Thrown by the next call, whatever it is. */
+  failNext: ApiError | undefined;
+  /** Thrown by every call of that method. */
+  readonly failures = new Map<keyof ControlApi, ApiError>();
+  /** Run before each updateNode is checked: lets a test change the node "concurrently". */
+  beforeUpdateNode: ((node: Node) => void) | undefined;
+
+  constructor(nodes: Node[] = [], clusters: Cluster[] = []) {
+    for (const node of nodes) this.nodes.set(node.id, node);
+    for (const cluster of clusters) this.clusters.set(cluster.id, cluster);
+  }
+
+  private record(call: Call): void {
+    this.calls.push(call);
+    const failure = this.failNext ?? this.failures.get(call.method);
+    this.failNext = undefined;
+    if (failure !== undefined) throw failure;
+  }
+
+  updates(): UpdateNodeRequest[] {
+    return this.calls.flatMap((call) => (call.method === 'updateNode' ? [call.request] : []));
+  }
+
+  private node(nodeId: string): Node {
+    const node = this.nodes.get(nodeId);
+    if (node === undefined) throw new ApiError('NotFound', `node ${nodeId} not found`);
+    return node;
+  }
+
+  private cluster(clusterId: string): Cluster {
+    const cluster = this.clusters.get(clusterId);
+    if (cluster === undefined) throw new ApiError('NotFound', `cluster ${clusterId} not found`);
+    return cluster;
+  }
+
+  async listNodes(request: Empty): Promise<{ nodes: Node[] }> {
+    this.record({ method: 'listNodes', request });
+    return { nodes: [...this.nodes.values()] };
+  }
+
+  async getNode(request: GetNodeRequest): Promise<{ node: Node }> {
+    this.record({ method: 'getNode', request });
+    return { node: this.node(request.nodeId) };
+  }
+
+  async updateNode(request: UpdateNodeRequest): Promise<{ node: Node }> {
+    this.record({ method: 'updateNode', request });
+    const current = this.node(request.nodeId);
+    this.beforeUpdateNode?.(current);
+    const latest = this.node(request.nodeId);
+    if (latest.meta.version !== request.version) {
+      throw new ApiError('Conflict', `node ${request.nodeId} was updated since version ${request.version}`);
+    }
+    const node = { ...latest, spec: request.spec, meta: { ...latest.meta, version: latest.meta.version + 1 } };
+    this.nodes.set(node.id, node);
+    return { node };
+  }
+
+  async removeNode(request: RemoveNodeRequest): Promise<Empty> {
+    this.record({ method: 'removeNode', request });
+    this.node(request.nodeId);
+    this.nodes.delete(request.nodeId);
+    return {};
+  }
+
+  async listClusters(request: Empty): Promise<{ clusters: ClusterView[] }> {
+    this.record({ method: 'listClusters', request });
+    return { clusters: [...this.clusters.values()] };
+  }
+
+  async getCluster(request: GetClusterRequest): Promise<{ cluster: ClusterView }> {
+    this.record({ method: 'getCluster', request });
+    return { cluster: this.cluster(request.clusterId) };
+  }
+
+  async updateCluster(request: UpdateClusterRequest): Promise<{ cluster: ClusterView }> {
+    this.record({ method: 'updateCluster', request });
+    const latest = this.cluster(request.clusterId);
+    if (latest.meta.version !== request.version) throw new ApiError('Conflict', `cluster ${request.clusterId} was updated`);
+    const tokens = { ...latest.rootCa.joinTokens };
+    if (request.rotateWorkerToken === true) tokens.worker = 'SWMTKN-1-rotated-worker';
+    if (request.rotateManagerToken === true) tokens.manager = 'SWMTKN-1-rotated-manager';
+    const cluster = {
+      ...latest,
+      spec: request.spec,
+      rootCa: { ...latest.rootCa, joinTokens: tokens },
+      meta: { ...latest.meta, version: latest.meta.version + 1 },
+    };
+    this.clusters.set(cluster.id, cluster);
+    return { cluster };
+  }
+
+  async getVersion(request: Empty): Promise<VersionInfo> {
+    this.record({ method: 'getVersion', request });
+    return { version: '0.1.0', runtime: 'v20.20.2' };
+  }
+}
+
+export interface FakeManager {
+  socketPath: string;
+  close(): Promise<void>;
+}
+
+export async function startFakeManager(api: ControlApi): Promise<FakeManager> {
+  const dir = mkdtempSync(join(tmpdir(), 'swarmctl-'));
+  const socketPath = join(dir, 'swarmd.sock');
+  const server = new grpc.Server();
+  addControlService(server, api);
+  await new Promise<void>((resolve, reject) =>
+    server.bindAsync(`unix:${socketPath}`, grpc.ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())),
+  );
+  return {
+    socketPath,
+    close: async () => {
+      await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs swarmctl in this process, capturing its output. */
+export async function swarmctl(args: string[], env: Record<string, string | undefined> = {}): Promise<RunResult> {
+  let stdout = '';
+  let stderr = '';
+  const code = await runSwarmctl(args, {
+    stdout: { write: (chunk: string) => (stdout += chunk) },
+    stderr: { write: (chunk: string) => (stderr += chunk) },
+    env,
+  });
+  return { code, stdout, stderr };
+}
