@@ -23,7 +23,6 @@ import type { Cluster, Node } from '../../agent/api/objects';
 import { addControlService } from '../../agent/manager/controlapi/service';
 import { runSwarmctl } from '../../agent/cli/swarmctl';
 
-
 export type Call = { [M in keyof ControlApi]: { method: M; request: Parameters<ControlApi[M]>[0] } }[keyof ControlApi];
 
 export class FakeControl implements ControlApi {
