@@ -104,6 +104,8 @@ export interface RunnerStatus {
   voters: NodeId[];
   learners: NodeId[];
   members: MemberAddresses;
+  /** Replication progress of every member, on the leader only (match index, recently heard from). */
+  progress?: ReadonlyMap<NodeId, { match: number; recentActive: boolean }>;
 }
 
 type LeaderListener = (leaderId: NodeId, term: number) => void;
@@ -345,6 +347,7 @@ export class RaftRunner implements Proposer {
       voters: [...this.confState.voters],
       learners: [...this.confState.learners],
       members: new Map(this.members),
+      progress: s.progress && new Map([...s.progress].map(([id, p]) => [id, { match: p.match, recentActive: p.recentActive }])),
     };
   }
 
