@@ -22,7 +22,9 @@ function buildProgram(ctx: CliContext): Command {
     .exitOverride()
     .configureOutput({
       writeOut: (text) => ctx.io.stdout.write(text),
-      writeErr: (text) => ctx.io.stderr.write(text),
+      // Commander writes to stderr only for help shown as an error (`help <unknown>`): runSwarmctl
+      // says that in one line instead.
+      writeErr: () => undefined,
       // Errors are written once, as one line, by runSwarmctl.
       outputError: () => undefined,
     })
@@ -44,9 +46,10 @@ export async function runSwarmctl(argv: readonly string[], io: SwarmctlIo): Prom
     return ctx.failed ? 1 : 0;
   } catch (err) {
     if (err instanceof CommanderError) {
-      // --help (0), or help shown because a command was incomplete: commander has printed it already.
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.help' || err.exitCode === 0) return err.exitCode;
-      io.stderr.write(errorLine(err.message));
+      // --help, or `help <command>`: commander has printed the help already.
+      if (err.exitCode === 0) return 0;
+      const message = err.code === 'commander.help' ? `unknown command in "swarmctl ${argv.join(' ')}" (see swarmctl --help)` : err.message;
+      io.stderr.write(errorLine(message));
       return 1;
     }
     io.stderr.write(errorLine(messageOf(err)));

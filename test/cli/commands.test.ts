@@ -204,7 +204,15 @@ describe('errors', () => {
   });
 
   it('usage mistakes are one line and exit 1, before any call', async () => {
-    for (const args of [['node', 'inspect'], ['node', 'frobnicate'], ['service', 'ls'], ['--bogus'], ['cluster', 'update', 'default', '--task-history', 'x']]) {
+    const mistakes = [
+      ['node', 'inspect'],
+      ['node', 'frobnicate'],
+      ['service', 'ls'],
+      ['--bogus'],
+      ['cluster', 'update', 'default', '--task-history', 'x'],
+      ['help', 'nosuch'],
+    ];
+    for (const args of mistakes) {
       const result = await ctl(...args);
       expect(result.code, args.join(' ')).toBe(1);
       expect(result.stderr, args.join(' ')).toMatch(/^Error: [^\n]+\n$/);
@@ -213,12 +221,26 @@ describe('errors', () => {
   });
 
   it('--help works on every command and subcommand', async () => {
-    const commands = [[], ['node'], ['cluster'], ['version'], ...['ls', 'inspect', 'promote', 'demote', 'drain', 'activate', 'pause', 'rm', 'update'].map((sub) => ['node', sub]), ...['ls', 'inspect', 'update'].map((sub) => ['cluster', sub])];
+    const nodeSubcommands = ['ls', 'inspect', 'promote', 'demote', 'drain', 'activate', 'pause', 'rm', 'update'];
+    const commands = [
+      [],
+      ['node'],
+      ['cluster'],
+      ['version'],
+      ...nodeSubcommands.map((sub) => ['node', sub]),
+      ...['ls', 'inspect', 'update'].map((sub) => ['cluster', sub]),
+    ];
     for (const command of commands) {
       const result = await swarmctl([...command, '--help']);
       expect(result.code, command.join(' ')).toBe(0);
       expect(result.stdout, command.join(' ')).toContain(`Usage: swarmctl${command.map((word) => ` ${word}`).join('')}`);
     }
+  });
+
+  it('help <command> prints that command\'s help', async () => {
+    const result = await swarmctl(['help', 'node']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('Usage: swarmctl node [options] [command]');
   });
 
   it('a bare group prints its help and succeeds', async () => {
@@ -237,7 +259,8 @@ describe('cluster', () => {
   });
 
   it('update changes the settings given, rotates tokens and prints the ID', async () => {
-    const result = await ctl('cluster', 'update', 'fe9', '--heartbeat-period', '10s', '--task-history', '3', '--cert-expiry', '720h', '--rotate-join-token', 'worker');
+    const flags = ['--heartbeat-period', '10s', '--task-history', '3', '--cert-expiry', '720h', '--rotate-join-token', 'worker'];
+    const result = await ctl('cluster', 'update', 'fe9', ...flags);
     expect(result).toEqual({ code: 0, stdout: `${CLUSTER_ID}\n`, stderr: '' });
     const update = api.calls.find((call) => call.method === 'updateCluster');
     expect(update?.request).toEqual({

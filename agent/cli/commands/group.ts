@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { CliError } from '../context';
 
 export function makeGroup(command: Command): Command {
-  return command.allowExcessArguments(true).action((_options: unknown, self: Command) => {
+  return command.helpCommand(true).allowExcessArguments(true).action((_options: unknown, self: Command) => {
     const [unknown] = self.args;
     if (unknown !== undefined) {
       const path = commandPath(self);
