@@ -3,13 +3,13 @@
  * text when writing to a terminal. Fields must never contain secrets (tokens, keys, secret payloads):
  * callers log IDs and addresses, not material.
  */
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
-export type LogFields = Readonly<Record<string, unknown>>;
+import type { ComponentLogger, LogFields } from './runtime';
 
-export interface Logger {
-  debug(message: string, fields?: LogFields): void;
-  info(message: string, fields?: LogFields): void;
-  warn(message: string, fields?: LogFields): void;
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type { LogFields };
+
+/** swarmd's logger: what components get (ComponentLogger), plus errors and children. */
+export interface Logger extends ComponentLogger {
   error(message: string, fields?: LogFields): void;
   /** A logger whose lines all carry `fields` (e.g. the component name). */
   child(fields: LogFields): Logger;
@@ -89,14 +89,3 @@ export function createLogger(options: LoggerOptions): Logger {
     {},
   );
 }
-
-/** For tests and library use where nobody reads the logs. */
-export const silentLogger: Logger = {
-  debug() {},
-  info() {},
-  warn() {},
-  error() {},
-  child() {
-    return silentLogger;
-  },
-};

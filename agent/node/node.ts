@@ -18,7 +18,11 @@ import type { NodeRole } from '../ca/roles';
 import { createRootCa, loadRootCa, rootCaKeyPem } from '../ca/root-ca';
 import { SecretSealer } from '../ca/sealing';
 import type { Logger } from '../log';
-import { Manager, type ManagerOptions, type RaftTiming } from '../manager/manager';
+import { clientCredentials, managerChannelOptions } from '../ca/tls-credentials';
+import type { SessionMessage } from '../api/dispatcher';
+import { addDispatcherService, Dispatcher } from '../manager/dispatcher';
+import { Manager, type LeaderDuty, type ManagerOptions, type RaftTiming } from '../manager/manager';
+import { createEngineClient, describeNode, DispatcherSession } from '../worker';
 import { joinRaft } from '../manager/raft-join';
 import { DEFAULT_ELECTION_TICK, DEFAULT_HEARTBEAT_TICK, DEFAULT_TICK_MS } from '../raft/types';
 import { SWARMDESK_VERSION } from '../version';
@@ -69,6 +73,7 @@ export class SwarmNode {
   private credentials: StoredCredentials;
   private state: PersistedNodeState;
   private renewalTimer: NodeJS.Timeout | undefined;
+  private session: DispatcherSession | undefined;
   private roleChange: Promise<void> = Promise.resolve();
   private stopped = false;
   private readonly stoppedWaiters: ((reason: string | undefined) => void)[] = [];
@@ -147,6 +152,7 @@ export class SwarmNode {
     const node = new SwarmNode(options, paths, listen, advertise, credentials, state);
     if (node.role === 'manager') await node.startManager();
     node.scheduleRenewal();
+    node.startSession();
     return node;
   }
 
@@ -210,6 +216,18 @@ export class SwarmNode {
       raft: this.raftTiming(),
       version: this.versionInfo(),
       logger: options.logger.child({ component: 'manager' }),
+      extend: ({ server, store, routing }) => {
+        const dispatcher = new Dispatcher({ store, logger: options.logger.child({ component: 'dispatcher' }) });
+        addDispatcherService(server, {
+          dispatcher: () => (dispatcher.isRunning ? dispatcher : undefined),
+          leaderAddress: routing.leaderAddress,
+          rootCaPem: credentials.rootCaPem,
+          clusterId: this.clusterId,
+          logger: options.logger.child({ component: 'dispatcher' }),
+        });
+        const duty: LeaderDuty = { start: () => void dispatcher.start(), stop: () => dispatcher.stop() };
+        return [duty];
+      },
     });
     if (this.state.bootstrapPending === true) {
       this.state = { ...this.state, bootstrapPending: undefined };
@@ -219,6 +237,36 @@ export class SwarmNode {
       options.logger.info('this manager was removed from raft (demoted)');
       this.switchRole('worker');
     });
+  }
+
+  /** The node's session with the leader's dispatcher: how it reports itself and learns its role. */
+  private startSession(): void {
+    const { options } = this;
+    const engine = createEngineClient(options.engineAddr);
+    this.session = new DispatcherSession({
+      managers: () => this.knownManagers(),
+      credentials: () => clientCredentials({ ...this.credentials, expectedClusterId: this.clusterId }),
+      channelOptions: managerChannelOptions,
+      description: () => describeNode({ hostname: options.hostname, engine, engineAddr: options.engineAddr, logger: options.logger.child({ component: 'description' }) }),
+      onMessage: (message) => this.onSessionMessage(message),
+      onRemoved: (reason) => {
+        options.logger.error('this node was removed from the cluster; stopping', { reason });
+        void this.stop(`removed from the cluster: ${reason}`);
+      },
+      logger: options.logger.child({ component: 'session' }),
+    });
+    this.session.start();
+  }
+
+  private onSessionMessage(message: SessionMessage): void {
+    const managers = message.managers.map((peer) => peer.addr);
+    if (managers.length > 0 && managers.join(',') !== this.state.managers.join(',')) {
+      this.state = { ...this.state, managers };
+      void writeNodeState(this.paths, this.state).catch((err: unknown) => {
+        this.options.logger.warn('could not record the manager list', { error: err instanceof Error ? err.message : String(err) });
+      });
+    }
+    if (message.role !== this.role) this.switchRole(message.role);
   }
 
   private async stopManager(): Promise<void> {
@@ -302,6 +350,7 @@ export class SwarmNode {
     if (this.stopped) return;
     this.stopped = true;
     clearTimeout(this.renewalTimer);
+    this.session?.stop();
     await this.roleChange;
     await this.stopManager();
     for (const resolve of this.stoppedWaiters.splice(0)) resolve(reason);

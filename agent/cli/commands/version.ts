@@ -1,13 +1,13 @@
 /** `swarmctl version`: this program's version, and the manager's when it answers. */
 import type { Command } from 'commander';
-import packageJson from '../../../package.json' with { type: 'json' };
+import { SWARMDESK_VERSION } from '../../version';
 import { ControlClient } from '../../api/control-client';
 import type { CliContext } from '../context';
 
 /** Short: `version` must not hang for the full call deadline when the manager is stuck. */
 const VERSION_TIMEOUT_MS = 5000;
 
-export const SWARMCTL_VERSION: string = packageJson.version;
+export const SWARMCTL_VERSION: string = SWARMDESK_VERSION;
 
 export function addVersionCommand(program: Command, ctx: CliContext): void {
   program
