@@ -181,6 +181,19 @@ export class Manager {
     return manager;
   }
 
+  /**
+   * Resolves true once a leader is known and the cluster object is in the local store (the control API
+   * can answer), false if that does not happen within `timeoutMs` (e.g. quorum is lost).
+   */
+  async waitUntilServing(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline && !this.stopping) {
+      if (this.runner.status().leaderId !== 0 && this.store.get('cluster', this.options.clusterId) !== undefined) return true;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return false;
+  }
+
   /** The TCP port actually bound (useful when asked for port 0). */
   get port(): number {
     return this.listener.port;

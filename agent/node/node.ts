@@ -229,6 +229,11 @@ export class SwarmNode {
         return [duty];
       },
     });
+    // "Running" should mean swarmctl works: wait for a leader (bounded: with quorum lost there is none).
+    const electionMs = this.raftTiming().tickMs * this.raftTiming().electionTick;
+    if (!(await this.manager.waitUntilServing(electionMs * 10))) {
+      options.logger.warn('no raft leader yet: the control API answers once a quorum of managers is up');
+    }
     if (this.state.bootstrapPending === true) {
       this.state = { ...this.state, bootstrapPending: undefined };
       await writeNodeState(paths, this.state);
