@@ -26,3 +26,21 @@ describe('bin/swarmctl.mjs', () => {
     expect(failure?.stderr).toMatch(/^Error: cannot reach the manager's control socket \/nonexistent\/swarmd\.sock: [^\n]+\n$/);
   });
 });
+
+describe('bin/swarmd.mjs', () => {
+  it('prints the help with every flag users start it with', async () => {
+    const { stdout } = await run(process.execPath, ['bin/swarmd.mjs', '--help'], { cwd: ROOT });
+    for (const flag of ['--state-dir', '--listen-control-api', '--listen-remote-api', '--advertise-remote-api', '--hostname', '--join-addr', '--join-token', '--engine-addr', '--heartbeat-tick', '--election-tick', '--force-new-cluster', '--log-level']) {
+      expect(stdout).toContain(flag);
+    }
+  });
+
+  it('refuses a bad flag value with a one-line error and exit code 1', async () => {
+    const failure = await run(process.execPath, ['bin/swarmd.mjs', '--log-level', 'loud'], { cwd: ROOT }).then(
+      () => undefined,
+      (err: unknown) => err as { code: number; stderr: string },
+    );
+    expect(failure?.code).toBe(1);
+    expect(failure?.stderr).toContain("option '--log-level <level>' argument 'loud' is invalid");
+  });
+});
