@@ -7,6 +7,7 @@
  */
 import { randomInt } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
+import { LEADER_ADDR_METADATA_KEY } from '../api/dispatcher';
 import { ApiError } from '../api/errors';
 import { clientCredentials, type ClientTlsMaterial, managerChannelOptions, requireRole } from '../ca/tls-credentials';
 import type { RaftRunner } from '../raft/runner';
@@ -17,8 +18,8 @@ import { fromServiceError, RpcStatusError, toServerError } from '../rpc/status';
 import { membershipOf } from './raft-membership';
 
 export const RAFT_JOIN_PATH = '/swarmdesk.raft.Membership/Join';
-/** Trailing metadata naming the leader, so a joiner that asked a follower can go straight there. */
-export const LEADER_ADDRESS_KEY = 'swarmdesk-leader-addr';
+/** Trailing metadata naming the leader (shared with the dispatcher), so a joiner goes straight there. */
+const LEADER_ADDRESS_KEY = LEADER_ADDR_METADATA_KEY;
 
 export interface RaftJoinResponse {
   raftId: number;
