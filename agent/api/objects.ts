@@ -196,9 +196,16 @@ export interface RestartPolicy {
   windowMs: number;
 }
 
+/** Spread a service's tasks evenly over the values of a node label (`--placement-pref spread=node.labels.zone`). */
+export interface PlacementPreference {
+  spread: { descriptor: string };
+}
+
 export interface Placement {
   /** Expressions such as `node.role==manager`, `node.labels.zone!=b`. */
   constraints: string[];
+  /** Applied in order: the first splits tasks over its label's values, the next within each of those. */
+  preferences?: PlacementPreference[];
   platforms?: Platform[];
   maxReplicasPerNode?: number;
 }
