@@ -355,7 +355,7 @@ export class SwarmNode {
     if (this.stopped) return;
     this.stopped = true;
     clearTimeout(this.renewalTimer);
-    this.session?.stop();
+    await this.session?.stop();
     await this.roleChange;
     await this.stopManager();
     for (const resolve of this.stoppedWaiters.splice(0)) resolve(reason);
