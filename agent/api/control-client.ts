@@ -65,4 +65,13 @@ export class ControlClient implements ControlApi {
   getCluster = (request: ControlRequest<'getCluster'>) => this.call('getCluster', request);
   updateCluster = (request: ControlRequest<'updateCluster'>) => this.call('updateCluster', request);
   getVersion = (request: ControlRequest<'getVersion'>) => this.call('getVersion', request);
+  createService = (request: ControlRequest<'createService'>) => this.call('createService', request);
+  getService = (request: ControlRequest<'getService'>) => this.call('getService', request);
+  listServices = (request: ControlRequest<'listServices'>) => this.call('listServices', request);
+  updateService = (request: ControlRequest<'updateService'>) => this.call('updateService', request);
+  rollbackService = (request: ControlRequest<'rollbackService'>) => this.call('rollbackService', request);
+  removeService = (request: ControlRequest<'removeService'>) => this.call('removeService', request);
+  listTasks = (request: ControlRequest<'listTasks'>) => this.call('listTasks', request);
+  getTask = (request: ControlRequest<'getTask'>) => this.call('getTask', request);
+  removeTask = (request: ControlRequest<'removeTask'>) => this.call('removeTask', request);
 }

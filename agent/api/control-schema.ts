@@ -6,6 +6,8 @@
 import { z } from 'zod';
 import { ApiError } from './errors';
 import type { ControlMethod, ControlRequest } from './control';
+import { isTaskState } from './objects';
+import { fieldErrorMap, serviceSpecSchema } from './service-spec';
 
 const MAX_NAME = 128;
 const MAX_LABEL_KEY = 256;
@@ -57,6 +59,19 @@ const schemas: { readonly [M in ControlMethod]: z.ZodType<ControlRequest<M>> } =
     rotateManagerToken: z.boolean().optional(),
   }),
   getVersion: empty,
+  createService: z.strictObject({ spec: serviceSpecSchema }),
+  getService: z.strictObject({ serviceId: id }),
+  listServices: empty,
+  updateService: z.strictObject({ serviceId: id, version, spec: serviceSpecSchema, force: z.boolean().optional() }),
+  rollbackService: z.strictObject({ serviceId: id, version }),
+  removeService: z.strictObject({ serviceId: id }),
+  listTasks: z.strictObject({
+    serviceId: id.optional(),
+    nodeId: id.optional(),
+    desiredState: z.number().refine(isTaskState, 'must be a task state').optional(),
+  }),
+  getTask: z.strictObject({ taskId: id }),
+  removeTask: z.strictObject({ taskId: id }),
 };
 
 function describeIssue(issue: z.core.$ZodIssue): string {
@@ -69,7 +84,7 @@ export function parseControlRequest<M extends ControlMethod>(method: M, request:
   if (typeof request !== 'object' || request === null || Array.isArray(request)) {
     throw new ApiError('InvalidArgument', `${method}: the request is not a JSON object`);
   }
-  const result = schemas[method].safeParse(request);
+  const result = schemas[method].safeParse(request, { error: fieldErrorMap });
   if (!result.success) {
     throw new ApiError('InvalidArgument', `${method}: ${result.error.issues.map(describeIssue).join('; ')}`);
   }

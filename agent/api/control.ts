@@ -7,7 +7,7 @@
  * Updates carry the `version` the caller read (its meta.version): a stale one fails with Conflict, so
  * two people editing the same node cannot silently overwrite each other.
  */
-import type { Cluster, ClusterSpec, Node, NodeSpec } from './objects';
+import type { Cluster, ClusterSpec, Node, NodeSpec, Service, ServiceSpec, Task, TaskState } from './objects';
 
 /** A cluster as the control API shows it: the join tokens in clear (the store keeps them sealed). */
 export type ClusterView = Cluster;
@@ -38,6 +38,47 @@ export interface UpdateClusterRequest {
   rotateManagerToken?: boolean;
 }
 
+/**
+ * A service as the control API shows it: with how many of its tasks run now and how many it wants
+ * (replicated: the replica count; global: the nodes it has a task for), counted from its tasks.
+ */
+export interface ServiceView extends Service {
+  replicas: { running: number; desired: number };
+}
+
+export interface CreateServiceRequest {
+  spec: ServiceSpec;
+}
+export interface GetServiceRequest {
+  serviceId: string;
+}
+export interface UpdateServiceRequest {
+  serviceId: string;
+  version: number;
+  spec: ServiceSpec;
+  /** Replace every task even if the spec did not change (bumps `spec.task.forceUpdate`). */
+  force?: boolean;
+}
+export interface RollbackServiceRequest {
+  serviceId: string;
+  version: number;
+}
+export interface RemoveServiceRequest {
+  serviceId: string;
+}
+/** Filters combine: a task must match every one given. */
+export interface ListTasksRequest {
+  serviceId?: string;
+  nodeId?: string;
+  desiredState?: TaskState;
+}
+export interface GetTaskRequest {
+  taskId: string;
+}
+export interface RemoveTaskRequest {
+  taskId: string;
+}
+
 export interface VersionInfo {
   /** swarmdesk's version (package.json). */
   version: string;
@@ -55,6 +96,15 @@ export interface ControlApi {
   getCluster(request: GetClusterRequest): Promise<{ cluster: ClusterView }>;
   updateCluster(request: UpdateClusterRequest): Promise<{ cluster: ClusterView }>;
   getVersion(request: Empty): Promise<VersionInfo>;
+  createService(request: CreateServiceRequest): Promise<{ service: ServiceView }>;
+  getService(request: GetServiceRequest): Promise<{ service: ServiceView }>;
+  listServices(request: Empty): Promise<{ services: ServiceView[] }>;
+  updateService(request: UpdateServiceRequest): Promise<{ service: ServiceView }>;
+  rollbackService(request: RollbackServiceRequest): Promise<{ service: ServiceView }>;
+  removeService(request: RemoveServiceRequest): Promise<Empty>;
+  listTasks(request: ListTasksRequest): Promise<{ tasks: Task[] }>;
+  getTask(request: GetTaskRequest): Promise<{ task: Task }>;
+  removeTask(request: RemoveTaskRequest): Promise<Empty>;
 }
 
 export type ControlMethod = keyof ControlApi;
@@ -73,10 +123,29 @@ export const CONTROL_METHODS: readonly ControlMethod[] = [
   'getCluster',
   'updateCluster',
   'getVersion',
+  'createService',
+  'getService',
+  'listServices',
+  'updateService',
+  'rollbackService',
+  'removeService',
+  'listTasks',
+  'getTask',
+  'removeTask',
 ];
 
 /** Methods that only read: a follower may answer them from its own store after a linearizable barrier. */
-export const READ_ONLY_CONTROL_METHODS: ReadonlySet<ControlMethod> = new Set(['listNodes', 'getNode', 'listClusters', 'getCluster', 'getVersion']);
+export const READ_ONLY_CONTROL_METHODS: ReadonlySet<ControlMethod> = new Set([
+  'listNodes',
+  'getNode',
+  'listClusters',
+  'getCluster',
+  'getVersion',
+  'getService',
+  'listServices',
+  'listTasks',
+  'getTask',
+]);
 
 export function controlPath(method: ControlMethod): string {
   return `/${CONTROL_SERVICE_NAME}/${method.charAt(0).toUpperCase()}${method.slice(1)}`;

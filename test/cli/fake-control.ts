@@ -10,16 +10,25 @@ import * as grpc from '@grpc/grpc-js';
 import type {
   ClusterView,
   ControlApi,
+  CreateServiceRequest,
   Empty,
   GetClusterRequest,
   GetNodeRequest,
+  GetServiceRequest,
+  GetTaskRequest,
+  ListTasksRequest,
   RemoveNodeRequest,
+  RemoveServiceRequest,
+  RemoveTaskRequest,
+  RollbackServiceRequest,
+  ServiceView,
   UpdateClusterRequest,
   UpdateNodeRequest,
+  UpdateServiceRequest,
   VersionInfo,
 } from '../../agent/api/control';
 import { ApiError } from '../../agent/api/errors';
-import type { Cluster, Node } from '../../agent/api/objects';
+import type { Cluster, Node, Task } from '../../agent/api/objects';
 import { addControlService } from '../../agent/manager/controlapi/service';
 import { runSwarmctl } from '../../agent/cli/swarmctl';
 
@@ -28,6 +37,10 @@ export type Call = { [M in keyof ControlApi]: { method: M; request: Parameters<C
 export class FakeControl implements ControlApi {
   readonly nodes = new Map<string, Node>();
   readonly clusters = new Map<string, Cluster>();
+  readonly services = new Map<string, ServiceView>();
+  readonly tasks = new Map<string, Task>();
+  /** IDs given to the services createService makes, in turn. */
+  readonly newServiceIds: string[] = [];
   readonly calls: Call[] = [];
   /** Thrown by the next call, whatever it is. */
   failNext: ApiError | undefined;
@@ -35,10 +48,19 @@ export class FakeControl implements ControlApi {
   readonly failures = new Map<keyof ControlApi, ApiError>();
   /** Run before each updateNode is checked: lets a test change the node "concurrently". */
   beforeUpdateNode: ((node: Node) => void) | undefined;
+  /** The same for updateService. */
+  beforeUpdateService: ((service: ServiceView) => void) | undefined;
 
-  constructor(nodes: Node[] = [], clusters: Cluster[] = []) {
+  constructor(nodes: Node[] = [], clusters: Cluster[] = [], services: ServiceView[] = [], tasks: Task[] = []) {
     for (const node of nodes) this.nodes.set(node.id, node);
     for (const cluster of clusters) this.clusters.set(cluster.id, cluster);
+    for (const service of services) this.services.set(service.id, service);
+    for (const task of tasks) this.tasks.set(task.id, task);
+  }
+
+  /** The requests of every call to `method`, in order. */
+  requests<M extends keyof ControlApi>(method: M): Parameters<ControlApi[M]>[0][] {
+    return this.calls.flatMap((call) => (call.method === method ? [call.request as Parameters<ControlApi[M]>[0]] : []));
   }
 
   private record(call: Call): void {
@@ -124,6 +146,95 @@ export class FakeControl implements ControlApi {
   async getVersion(request: Empty): Promise<VersionInfo> {
     this.record({ method: 'getVersion', request });
     return { version: '0.1.0', runtime: 'v20.20.2' };
+  }
+
+  private service(serviceId: string): ServiceView {
+    const service = this.services.get(serviceId);
+    if (service === undefined) throw new ApiError('NotFound', `service ${serviceId} not found`);
+    return service;
+  }
+
+  /** The service with its spec replaced and its versions moved on, as the leader would store it. */
+  private respec(latest: ServiceView, changes: Partial<ServiceView>): ServiceView {
+    const service: ServiceView = { ...latest, ...changes, specVersion: latest.specVersion + 1, meta: { ...latest.meta, version: latest.meta.version + 1 } };
+    this.services.set(service.id, service);
+    return service;
+  }
+
+  async createService(request: CreateServiceRequest): Promise<{ service: ServiceView }> {
+    this.record({ method: 'createService', request });
+    if ([...this.services.values()].some((service) => service.spec.name === request.spec.name)) {
+      throw new ApiError('AlreadyExists', `service name "${request.spec.name}" is already in use`);
+    }
+    const id = this.newServiceIds.shift() ?? `svc${this.services.size + 1}`;
+    const desired = 'replicated' in request.spec.mode ? request.spec.mode.replicated.replicas : 0;
+    const meta = { version: 1, createdAt: '2025-01-01T00:00:00.000Z', updatedAt: '2025-01-01T00:00:00.000Z' };
+    const service: ServiceView = { id, meta, spec: request.spec, specVersion: 1, status: {}, replicas: { running: 0, desired } };
+    this.services.set(id, service);
+    return { service };
+  }
+
+  async getService(request: GetServiceRequest): Promise<{ service: ServiceView }> {
+    this.record({ method: 'getService', request });
+    return { service: this.service(request.serviceId) };
+  }
+
+  async listServices(request: Empty): Promise<{ services: ServiceView[] }> {
+    this.record({ method: 'listServices', request });
+    return { services: [...this.services.values()] };
+  }
+
+  async updateService(request: UpdateServiceRequest): Promise<{ service: ServiceView }> {
+    this.record({ method: 'updateService', request });
+    this.beforeUpdateService?.(this.service(request.serviceId));
+    const latest = this.service(request.serviceId);
+    if (latest.meta.version !== request.version) throw new ApiError('Conflict', `service ${request.serviceId} was updated since version ${request.version}`);
+    const spec = request.force === true ? { ...request.spec, task: { ...request.spec.task, forceUpdate: (request.spec.task.forceUpdate ?? 0) + 1 } } : request.spec;
+    return { service: this.respec(latest, { spec, previousSpec: latest.spec }) };
+  }
+
+  async rollbackService(request: RollbackServiceRequest): Promise<{ service: ServiceView }> {
+    this.record({ method: 'rollbackService', request });
+    const latest = this.service(request.serviceId);
+    if (latest.meta.version !== request.version) throw new ApiError('Conflict', `service ${request.serviceId} was updated since version ${request.version}`);
+    if (latest.previousSpec === undefined) throw new ApiError('FailedPrecondition', `service ${latest.spec.name} has no previous spec to roll back to`);
+    return { service: this.respec(latest, { spec: latest.previousSpec, previousSpec: latest.spec }) };
+  }
+
+  async removeService(request: RemoveServiceRequest): Promise<Empty> {
+    this.record({ method: 'removeService', request });
+    this.service(request.serviceId);
+    this.services.delete(request.serviceId);
+    return {};
+  }
+
+  async listTasks(request: ListTasksRequest): Promise<{ tasks: Task[] }> {
+    this.record({ method: 'listTasks', request });
+    const tasks = [...this.tasks.values()].filter(
+      (task) =>
+        (request.serviceId === undefined || task.serviceId === request.serviceId) &&
+        (request.nodeId === undefined || task.nodeId === request.nodeId) &&
+        (request.desiredState === undefined || task.desiredState === request.desiredState),
+    );
+    return { tasks };
+  }
+
+  private task(taskId: string): Task {
+    const task = this.tasks.get(taskId);
+    if (task === undefined) throw new ApiError('NotFound', `task ${taskId} not found`);
+    return task;
+  }
+
+  async getTask(request: GetTaskRequest): Promise<{ task: Task }> {
+    this.record({ method: 'getTask', request });
+    return { task: this.task(request.taskId) };
+  }
+
+  async removeTask(request: RemoveTaskRequest): Promise<Empty> {
+    this.record({ method: 'removeTask', request });
+    this.task(request.taskId);
+    this.tasks.delete(request.taskId);
+    return {};
   }
 }
 

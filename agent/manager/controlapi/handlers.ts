@@ -3,7 +3,18 @@
  * through the replicated store, with the rules users rely on (no demotion or removal that would cost
  * the managers their quorum, no removal of a live node without force, stale versions refused).
  */
-import type { ClusterView, ControlApi, Empty, GetClusterRequest, GetNodeRequest, RemoveNodeRequest, UpdateClusterRequest, UpdateNodeRequest, VersionInfo } from '../../api/control';
+import type {
+  ClusterView,
+  ControlApi,
+  ControlRequest,
+  Empty,
+  GetClusterRequest,
+  GetNodeRequest,
+  RemoveNodeRequest,
+  UpdateClusterRequest,
+  UpdateNodeRequest,
+  VersionInfo,
+} from '../../api/control';
 import { ApiError } from '../../api/errors';
 import type { Cluster, Node } from '../../api/objects';
 import type { RootCa } from '../../ca/root-ca';
@@ -11,6 +22,8 @@ import type { SecretSealer } from '../../ca/sealing';
 import type { MemoryStore } from '../../store';
 import { newSealedJoinTokens } from '../cluster-objects';
 import { type MembershipSnapshot, removalWouldLoseQuorum } from '../raft-membership';
+import { ServiceHandlers } from './services';
+import { TaskHandlers } from './tasks';
 
 export interface ControlHandlersOptions {
   store: MemoryStore;
@@ -18,6 +31,8 @@ export interface ControlHandlersOptions {
   sealer: SecretSealer;
   membership(): MembershipSnapshot;
   version: VersionInfo;
+  /** Wall clock for timestamps the handlers write (a manual rollback's start). */
+  now?: () => Date;
 }
 
 /** Node objects as users see them: manager status reflects raft right now, not the last write. */
@@ -30,7 +45,13 @@ export function withLiveManagerStatus(node: Node, membership: MembershipSnapshot
 }
 
 export class ControlHandlers implements ControlApi {
-  constructor(private readonly options: ControlHandlersOptions) {}
+  private readonly services: ServiceHandlers;
+  private readonly tasks: TaskHandlers;
+
+  constructor(private readonly options: ControlHandlersOptions) {
+    this.services = new ServiceHandlers({ store: options.store, now: options.now });
+    this.tasks = new TaskHandlers(options.store);
+  }
 
   private get store(): MemoryStore {
     return this.options.store;
@@ -115,4 +136,15 @@ export class ControlHandlers implements ControlApi {
   async getVersion(): Promise<VersionInfo> {
     return this.options.version;
   }
+
+  // Services and tasks live in their own modules (services.ts, tasks.ts).
+  createService = (request: ControlRequest<'createService'>) => this.services.createService(request);
+  getService = (request: ControlRequest<'getService'>) => this.services.getService(request);
+  listServices = () => this.services.listServices();
+  updateService = (request: ControlRequest<'updateService'>) => this.services.updateService(request);
+  rollbackService = (request: ControlRequest<'rollbackService'>) => this.services.rollbackService(request);
+  removeService = (request: ControlRequest<'removeService'>) => this.services.removeService(request);
+  listTasks = (request: ControlRequest<'listTasks'>) => this.tasks.listTasks(request);
+  getTask = (request: ControlRequest<'getTask'>) => this.tasks.getTask(request);
+  removeTask = (request: ControlRequest<'removeTask'>) => this.tasks.removeTask(request);
 }
