@@ -1,0 +1,167 @@
+/**
+ * The replicated orchestrator (SwarmKit's orchestrator/replicated): keeps one live task in each slot
+ * 1..replicas of every replicated service.
+ *
+ * - Scaling up fills the lowest free slot numbers; scaling down retires the highest occupied slots
+ *   (their tasks get desiredState SHUTDOWN).
+ * - A slot whose task was told to stop by someone else (the constraint enforcer moving it off a
+ *   drained or lost node, a new leader finding it empty) is refilled at once; the scheduler picks a node.
+ * - A task that finished while still desired RUNNING goes to the restart supervisor, which refills the
+ *   slot after the restart delay (or leaves it, as the restart policy says).
+ * - Slots claimed by the restart supervisor or the rolling updater are theirs: counted as occupied,
+ *   never refilled or restarted here.
+ * - A deleted (or pendingDelete) service gets all its tasks set to desiredState REMOVE; at start, so do
+ *   tasks whose service no longer exists.
+ * After each pass the update supervisor is told which services it looked at, to start or continue a
+ * rolling update where tasks run an old spec.
+ */
+import type { Service, Task } from '../../api/objects';
+import { TaskState } from '../../api/objects';
+import { isTaskFinished, newTask } from '../../api/task-lifecycle';
+import type { Clock, ComponentLogger } from '../../runtime';
+import { type ChangeEvent, type MemoryStore, newId, type ReadTx, type WriteTx } from '../../store';
+import type { InstanceClaims } from './claims';
+import { reconcilePass } from './reconcile-pass';
+import type { RestartSupervisor } from './restart-supervisor';
+import { removeServiceTasks } from './service-removal';
+import { groupByInstance, isLive, isReplicated, raiseDesiredState, replicasOf, slotKey } from './tasks';
+import type { TxEffects } from './tx-effects';
+import { WatchLoop } from './watch-loop';
+import { WorkQueue } from './work-queue';
+
+/** What the orchestrators need of the update supervisor. */
+export interface UpdateTrigger {
+  /** Look at this service: start, restart or finish its rolling update as needed. */
+  ensure(serviceId: string): void;
+}
+
+export interface OrchestratorOptions {
+  store: MemoryStore;
+  clock: Clock;
+  logger: ComponentLogger;
+  claims: InstanceClaims;
+  restarts: RestartSupervisor;
+  updates: UpdateTrigger;
+}
+
+/** A task change the replicated orchestrator must look at: anything but progress of a running task. */
+export function taskNeedsAttention(change: ChangeEvent & { kind: 'task' }): boolean {
+  const task = change.object;
+  if (change.action === 'delete') return true;
+  if (change.action === 'create') return false;
+  return !isLive(task) || isTaskFinished(task.status.state);
+}
+
+export class ReplicatedOrchestrator {
+  private readonly loop: WatchLoop;
+  private readonly queue: WorkQueue;
+  private unlisten: (() => void) | undefined;
+
+  constructor(private readonly options: OrchestratorOptions) {
+    this.loop = new WatchLoop(options.store, ['service', 'task'], { resync: (tx) => this.resync(tx), commit: (c) => this.commit(c) }, options.logger, 'replicated orchestrator');
+    this.queue = new WorkQueue((keys) => this.pass(keys), options.clock, options.logger, 'replicated orchestrator');
+  }
+
+  start(): void {
+    this.queue.start();
+    this.unlisten = this.options.claims.onRelease((serviceId) => this.queue.add(serviceId));
+    this.loop.start();
+  }
+
+  stop(): void {
+    this.loop.stop();
+    this.queue.stop();
+    this.unlisten?.();
+    this.unlisten = undefined;
+  }
+
+  /** Resolves when no pass is running or queued (tests). */
+  idle(): Promise<void> {
+    return this.queue.idle();
+  }
+
+  private resync(tx: ReadTx): void {
+    const ids = new Set<string>();
+    for (const service of tx.iterate('service')) if (isReplicated(service) || service.pendingDelete === true) ids.add(service.id);
+    // Tasks of services deleted while no leader was watching.
+    for (const task of tx.iterate('task')) {
+      if (task.desiredState < TaskState.REMOVE && tx.get('service', task.serviceId) === undefined) ids.add(task.serviceId);
+    }
+    this.queue.addAll(ids);
+  }
+
+  private commit(changes: readonly ChangeEvent[]): void {
+    for (const change of changes) {
+      if (change.kind === 'service') {
+        const service = change.object;
+        if (isReplicated(service) || change.action === 'delete' || service.pendingDelete === true || (change.oldObject !== undefined && isReplicated(change.oldObject))) {
+          this.queue.add(service.id);
+        }
+      } else if (change.kind === 'task' && taskNeedsAttention(change)) {
+        this.queue.add(change.object.serviceId);
+      }
+    }
+  }
+
+  private async pass(keys: readonly string[]): Promise<void> {
+    await reconcilePass(this.options.store, keys, (tx, id, effects) => this.reconcile(tx, id, effects), this.options.logger, 'replicated orchestrator');
+    for (const id of keys) {
+      const service = this.options.store.get('service', id);
+      if (service !== undefined && isReplicated(service) && service.pendingDelete !== true) this.options.updates.ensure(id);
+    }
+  }
+
+  private reconcile(tx: WriteTx, serviceId: string, effects: TxEffects): void {
+    const { claims, restarts, logger } = this.options;
+    const service = tx.get('service', serviceId);
+    if (service === undefined || service.pendingDelete === true) {
+      const n = removeServiceTasks(tx, serviceId, claims);
+      if (n > 0) logger.info('service removed: its tasks are going away', { serviceId, tasks: n });
+      return;
+    }
+    if (!isReplicated(service)) return;
+
+    const slots = new Map<number, Task[]>();
+    for (const [key, tasks] of groupByInstance(tx.find('task', 'serviceId', serviceId))) {
+      if (key.startsWith('slot:')) slots.set(tasks[0].slot, tasks);
+    }
+
+    for (const [slot, tasks] of slots) {
+      if (claims.isClaimed(serviceId, slotKey(slot))) continue;
+      for (const task of tasks) {
+        if (isLive(task) && isTaskFinished(task.status.state)) restarts.restart(tx, service, task, effects);
+      }
+    }
+
+    const occupied = this.occupiedSlots(tx, service, slots);
+    const replicas = replicasOf(service);
+    for (const slot of occupied.slice(replicas)) this.retire(tx, service, slot, slots.get(slot) ?? []);
+    const kept = new Set(occupied.slice(0, replicas));
+    let created = 0;
+    for (let slot = 1; kept.size < replicas; slot++) {
+      if (kept.has(slot)) continue;
+      tx.create('task', newTask(service, { slot }, newId(), new Date(this.options.clock.now())));
+      kept.add(slot);
+      created++;
+    }
+    if (created > 0) logger.debug('replicated orchestrator created tasks', { serviceId, created });
+  }
+
+  /** Slots with a live task or a claim, ascending (read after this pass's restarts). */
+  private occupiedSlots(tx: ReadTx, service: Service, slots: ReadonlyMap<number, Task[]>): number[] {
+    const occupied = new Set<number>();
+    for (const [slot, tasks] of slots) {
+      if (tasks.some((t) => { const now = tx.get('task', t.id); return now !== undefined && isLive(now); })) occupied.add(slot);
+    }
+    for (const key of this.options.claims.claimedKeys(service.id)) {
+      if (key.startsWith('slot:')) occupied.add(Number(key.slice(5)));
+    }
+    return [...occupied].sort((a, b) => a - b);
+  }
+
+  private retire(tx: WriteTx, service: Service, slot: number, tasks: readonly Task[]): void {
+    this.options.claims.cancel(service.id, slotKey(slot));
+    for (const task of tasks) raiseDesiredState(tx, task.id, TaskState.SHUTDOWN);
+    this.options.logger.debug('slot retired (scaled down)', { serviceId: service.id, slot });
+  }
+}

@@ -1,0 +1,22 @@
+/** Update and rollback settings with SwarmKit's defaults filled in. */
+import type { Service, UpdateConfig } from '../../../api/objects';
+
+export const DEFAULT_UPDATE_CONFIG: UpdateConfig = {
+  parallelism: 1,
+  delayMs: 0,
+  failureAction: 'pause',
+  monitorMs: 5000,
+  maxFailureRatio: 0,
+  order: 'stop-first',
+};
+
+/** The settings a run uses: the rollback config while rolling back, the update config otherwise. */
+export function updateConfigFor(service: Service, rollingBack: boolean): UpdateConfig {
+  const given = rollingBack ? service.spec.rollback : service.spec.update;
+  return { ...DEFAULT_UPDATE_CONFIG, ...given };
+}
+
+/** True while the service's current spec is the result of a rollback still being applied. */
+export function isRollingBack(service: Service): boolean {
+  return service.status.updateStatus?.state === 'rollback_started';
+}
