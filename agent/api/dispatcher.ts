@@ -7,17 +7,25 @@
  * message changes (the node's role, the heartbeat period, the set of managers).
  * Heartbeat: unary, every period, naming the session it keeps alive.
  *
+ * Task channel (SwarmKit's Assignments and UpdateTaskStatus), both naming the node's current session:
+ * Assignments: a server stream. First a COMPLETE message with every task assigned to the node, then
+ *   INCREMENTAL ones with what changed (one per store commit that touched the node's tasks). A new
+ *   stream, after any reconnect, starts with a COMPLETE message again.
+ * UpdateTaskStatus: unary, a batch of the node's task status reports; answered once written.
+ *
  * Messages are JSON (agent/rpc/json-codec.ts). Unknown fields are dropped, as protobuf would ignore
  * them, so a newer node can talk to an older manager. Both sides validate what they receive.
  */
 import { z } from 'zod';
 import { ApiError, isApiError } from './errors';
-import type { NodeDescription, NodeRole } from './objects';
+import { isTaskState, type NodeDescription, type NodeRole, type PortConfig, type Task, type TaskStatus } from './objects';
 
 export const DISPATCHER_SERVICE_NAME = 'swarmdesk.dispatcher.Dispatcher';
 export const DISPATCHER_PATHS = Object.freeze({
   session: `/${DISPATCHER_SERVICE_NAME}/Session`,
   heartbeat: `/${DISPATCHER_SERVICE_NAME}/Heartbeat`,
+  assignments: `/${DISPATCHER_SERVICE_NAME}/Assignments`,
+  updateTaskStatus: `/${DISPATCHER_SERVICE_NAME}/UpdateTaskStatus`,
 });
 
 /** Trailing metadata of UNAVAILABLE from a manager that is not the leader: where the leader is. */
@@ -55,6 +63,34 @@ export interface HeartbeatResponse {
   /** When to send the next heartbeat (before the node's jitter). */
   periodMs: number;
 }
+
+export interface AssignmentsRequest {
+  sessionId: string;
+}
+
+export interface AssignmentsMessage {
+  /** complete: `updates` is the node's whole task set, anything not in it is no longer assigned. */
+  type: 'complete' | 'incremental';
+  /** Tasks assigned to the node, new or changed (their spec or desired state; status changes the node made itself are not echoed). */
+  updates: Task[];
+  /** IDs of tasks no longer assigned to the node (deleted); always empty in a complete message. */
+  removes: string[];
+}
+
+export interface TaskStatusReport {
+  taskId: string;
+  status: TaskStatus;
+}
+
+export interface UpdateTaskStatusRequest {
+  sessionId: string;
+  updates: TaskStatusReport[];
+}
+
+export type UpdateTaskStatusResponse = Record<string, never>;
+
+/** The most reports one UpdateTaskStatus call may carry. */
+export const MAX_TASK_STATUS_REPORTS = 1000;
 
 // ---------------------------------------------------------------------------------------------------
 // Errors both sides must recognise
@@ -104,6 +140,47 @@ const sessionMessage = z.object({
 });
 const heartbeatResponse = z.object({ periodMs });
 
+const taskState = z.number().refine(isTaskState, 'not a task state');
+const port = z.object({
+  name: text.optional(),
+  protocol: z.enum(['tcp', 'udp', 'sctp']),
+  targetPort: z.number().int().min(0).max(65535),
+  publishedPort: z.number().int().min(0).max(65535).optional(),
+  publishMode: z.enum(['ingress', 'host']),
+});
+const taskStatus = z.object({
+  state: taskState,
+  message: text,
+  err: z.string().max(16 * MAX_TEXT).optional(),
+  timestamp: text.min(1),
+  containerStatus: z.object({ containerId: text, pid: z.number().int(), exitCode: z.number().int() }).optional(),
+  portStatus: z.object({ ports: z.array(port).max(1024) }).optional(),
+});
+const assignmentsRequest = z.object({ sessionId: id });
+const updateTaskStatusRequest = z.object({
+  sessionId: id,
+  updates: z.array(z.object({ taskId: id, status: taskStatus })).max(MAX_TASK_STATUS_REPORTS),
+});
+/**
+ * Tasks come from the leader's store, which validated them; the node checks only what it acts on and
+ * keeps the rest as sent.
+ */
+const assignedTask = z.looseObject({
+  id,
+  serviceId: z.string().max(64),
+  slot: count,
+  nodeId: id,
+  desiredState: taskState,
+  spec: z.looseObject({ container: z.looseObject({ image: text.min(1) }) }),
+  status: z.looseObject({ state: taskState, message: text }),
+  serviceAnnotations: z.looseObject({ name: text }),
+});
+const assignmentsMessage = z.object({
+  type: z.enum(['complete', 'incremental']),
+  updates: z.array(assignedTask),
+  removes: z.array(id),
+});
+
 function describeIssue(issue: z.core.$ZodIssue): string {
   const path = issue.path.map(String).join('.');
   return path === '' ? issue.message : `${path}: ${issue.message}`;
@@ -135,6 +212,38 @@ export function parseSessionRequest(value: unknown): SessionRequest {
 
 export function parseHeartbeatRequest(value: unknown): HeartbeatRequest {
   return parse(heartbeatRequest, 'heartbeat request', value);
+}
+
+/** Rebuilds a status without undefined members (store objects are plain JSON). */
+function cleanTaskStatus(s: z.infer<typeof taskStatus>): TaskStatus {
+  const status: TaskStatus = { state: s.state as TaskStatus['state'], message: s.message, timestamp: s.timestamp };
+  if (s.err !== undefined) status.err = s.err;
+  if (s.containerStatus !== undefined) status.containerStatus = { ...s.containerStatus };
+  if (s.portStatus !== undefined) {
+    status.portStatus = {
+      ports: s.portStatus.ports.map((p) => {
+        const port: PortConfig = { protocol: p.protocol, targetPort: p.targetPort, publishMode: p.publishMode };
+        if (p.name !== undefined) port.name = p.name;
+        if (p.publishedPort !== undefined) port.publishedPort = p.publishedPort;
+        return port;
+      }),
+    };
+  }
+  return status;
+}
+
+export function parseAssignmentsRequest(value: unknown): AssignmentsRequest {
+  return parse(assignmentsRequest, 'assignments request', value);
+}
+
+export function parseUpdateTaskStatusRequest(value: unknown): UpdateTaskStatusRequest {
+  const request = parse(updateTaskStatusRequest, 'task status update', value);
+  return { sessionId: request.sessionId, updates: request.updates.map((u) => ({ taskId: u.taskId, status: cleanTaskStatus(u.status) })) };
+}
+
+export function parseAssignmentsMessage(value: unknown): AssignmentsMessage {
+  const message = parse(assignmentsMessage, 'assignments message', value);
+  return { type: message.type, updates: message.updates as unknown as Task[], removes: message.removes };
 }
 
 export function parseSessionMessage(value: unknown): SessionMessage {

@@ -16,19 +16,26 @@
  * Session messages are pushed from a store watch (never polled): a node gets a new one when its role,
  * the cluster's heartbeat period or the set of managers changes. The dispatcher is gRPC-free; the
  * service (service.ts) authenticates callers and adapts streams to SessionSink.
+ *
+ * The task channel belongs to a session: Assignments streams (assignments.ts) and task status reports
+ * (task-status-writer.ts) are accepted only with the node's current session ID, and a session that
+ * ends (superseded, expired, node removed, leadership lost) ends its Assignments streams with it.
  */
 import {
   type HeartbeatResponse,
   type ManagerPeer,
   nodeRemovedError,
   type SessionMessage,
+  type TaskStatusReport,
 } from '../../api/dispatcher';
 import { ApiError } from '../../api/errors';
 import type { NodeDescription } from '../../api/objects';
 import { type Clock, type ComponentLogger, realClock, silentLogger, type TimerHandle } from '../../runtime';
 import { type ChangeEvent, type MemoryStore, newId, type Subscription } from '../../store';
 import { clusterOf, heartbeatPeriodOf, managerPeerOf, managersOf, sortedPeers } from './session-content';
+import { type AssignmentsSink, type AssignmentsStream, AssignmentStreams } from './assignments';
 import { NodeStatusWriter } from './status-writer';
+import { TaskStatusWriter } from './task-status-writer';
 
 export const DEFAULT_GRACE_PERIOD_MULTIPLIER = 3;
 /** SwarmKit gives nodes in "unknown" state twice the normal grace. */
@@ -76,6 +83,8 @@ interface LiveSession {
   established: boolean;
   /** What the last message said (period, managers, role), to send only changes. */
   lastSent?: string;
+  /** The node's Assignments streams opened with this session; they end with it. */
+  readonly streams: Set<AssignmentsStream>;
 }
 
 interface NodeRecord {
@@ -105,6 +114,8 @@ export class Dispatcher {
   private term = 0;
   private readonly nodes = new Map<string, NodeRecord>();
   private writer: NodeStatusWriter | null = null;
+  private taskWriter: TaskStatusWriter | null = null;
+  private assignments: AssignmentStreams | null = null;
   private subscription: Subscription | null = null;
   private periodMs = heartbeatPeriodOf(undefined);
   private managerAddrs = new Map<string, string>();
@@ -147,6 +158,9 @@ export class Dispatcher {
     const term = ++this.term;
     const writer = new NodeStatusWriter(this.store, this.logger);
     this.writer = writer;
+    this.taskWriter = new TaskStatusWriter(this.store, this.logger);
+    this.assignments = new AssignmentStreams(this.store, this.logger);
+    this.assignments.start();
     const { value: nodes, subscription } = this.store.viewAndWatch(
       (tx) => {
         this.periodMs = heartbeatPeriodOf(clusterOf(tx));
@@ -183,7 +197,11 @@ export class Dispatcher {
     this.subscription = null;
     this.writer?.stop();
     this.writer = null;
+    this.taskWriter?.stop();
+    this.taskWriter = null;
     const closing = new ApiError('Unavailable', 'this manager is no longer the leader');
+    this.assignments?.stop(closing);
+    this.assignments = null;
     for (const record of this.nodes.values()) {
       this.clock.clearTimeout(record.timer);
       record.session?.sink.close(closing);
@@ -193,8 +211,13 @@ export class Dispatcher {
   }
 
   /** Resolves when every status write queued so far has committed or failed (for tests and shutdown). */
-  settled(): Promise<void> {
-    return this.writer?.idle() ?? Promise.resolve();
+  async settled(): Promise<void> {
+    await Promise.all([this.writer?.idle(), this.taskWriter?.idle()]);
+  }
+
+  /** Task status reports dropped as foreign or for unknown tasks since start (diagnostics and tests). */
+  get ignoredTaskReports(): number {
+    return this.taskWriter?.ignored ?? 0;
   }
 
   // ---------------------------------------------------------------------------------------- sessions
@@ -215,7 +238,21 @@ export class Dispatcher {
       this.clock.clearTimeout(previous.timer);
       previous.session?.sink.close(new ApiError('Unavailable', 'superseded by a newer session of the same node'));
     }
-    const session: LiveSession = { id: newId(), sink, established: false };
+    const streams = new Set<AssignmentsStream>();
+    const session: LiveSession = {
+      id: newId(),
+      // Whoever ends the session (superseded, expired, removed, stop) ends its Assignments streams too.
+      sink: {
+        send: (message) => sink.send(message),
+        close: (error) => {
+          for (const stream of streams) stream.close(error);
+          streams.clear();
+          sink.close(error);
+        },
+      },
+      established: false,
+      streams,
+    };
     const record: NodeRecord = { nodeId, session };
     this.nodes.set(nodeId, record);
     // The deadline starts now: registration counts as the first heartbeat.
@@ -252,6 +289,49 @@ export class Dispatcher {
     }
     this.arm(record, this.graceMultiplier, false);
     return { periodMs: this.periodMs };
+  }
+
+  // ------------------------------------------------------------------------------------- task channel
+
+  /**
+   * Opens an Assignments stream for the node's session: the complete task set is sent at once, changes
+   * follow. NotFound when `sessionId` is not the node's current session here.
+   */
+  openAssignments(nodeId: string, sessionId: string, sink: AssignmentsSink): AssignmentsStream {
+    this.requireRunning();
+    const session = this.currentSession(nodeId, sessionId);
+    if (this.assignments === null) throw new ApiError('Unavailable', 'the dispatcher is not running on this manager');
+    const stream = this.assignments.open(nodeId, sink);
+    session.streams.add(stream);
+    return {
+      close: (error) => {
+        session.streams.delete(stream);
+        stream.close(error);
+      },
+      detach: () => {
+        session.streams.delete(stream);
+        stream.detach();
+      },
+    };
+  }
+
+  /**
+   * Writes the node's task status reports (batched with other nodes'); resolves once committed. Reports
+   * for tasks that are not the node's are ignored, stale ones change nothing (advanceStatus).
+   */
+  async updateTaskStatus(nodeId: string, sessionId: string, reports: readonly TaskStatusReport[]): Promise<void> {
+    this.requireRunning();
+    this.currentSession(nodeId, sessionId);
+    if (this.taskWriter === null) throw new ApiError('Unavailable', 'the dispatcher is not running on this manager');
+    await this.taskWriter.write(nodeId, reports);
+  }
+
+  private currentSession(nodeId: string, sessionId: string): LiveSession {
+    const session = this.nodes.get(nodeId)?.session;
+    if (session === undefined || session.id !== sessionId || !session.established) {
+      throw new ApiError('NotFound', 'session invalid: the node must open a new session');
+    }
+    return session;
   }
 
   private requireRunning(): NodeStatusWriter {

@@ -1,4 +1,4 @@
-/** The leader's dispatcher: node sessions, heartbeats and node status (see dispatcher.ts). */
+/** The leader's dispatcher: node sessions, heartbeats, node status, and the task channel (see dispatcher.ts). */
 export {
   DEFAULT_GRACE_PERIOD_MULTIPLIER,
   DEFAULT_UNKNOWN_GRACE_PERIOD_MULTIPLIER,
@@ -11,6 +11,8 @@ export {
   type SessionSink,
   UNKNOWN_HEARTBEAT_FAILURE_MESSAGE,
 } from './dispatcher';
+export { type AssignmentsSink, type AssignmentsStream, AssignmentStreams, stableKey } from './assignments';
 export { peerIp } from './peer-address';
 export { addDispatcherService, dispatcherServiceDefinition, type DispatcherServiceOptions } from './service';
 export { applyStatusUpdate, type NodeStatusUpdate, NodeStatusWriter } from './status-writer';
+export { type IgnoredReason, TaskStatusWriter } from './task-status-writer';

@@ -15,20 +15,25 @@ import {
   LEADER_ADDR_METADATA_KEY,
   NODE_REMOVED_METADATA_KEY,
   nodeRemovedError,
+  parseAssignmentsRequest,
   parseHeartbeatRequest,
   parseSessionRequest,
+  parseUpdateTaskStatusRequest,
 } from '../../api/dispatcher';
 import { ApiError, isApiError } from '../../api/errors';
 import { type CallWithAuthContext, requireRole } from '../../ca/tls-credentials';
 import { serverStreamJsonMethod, unaryJsonMethod } from '../../rpc/json-service';
 import { RpcStatusError, toServerError } from '../../rpc/status';
 import { type ComponentLogger, silentLogger } from '../../runtime';
+import type { AssignmentsSink, AssignmentsStream } from './assignments';
 import type { Dispatcher, OpenSession, SessionSink } from './dispatcher';
 import { peerIp } from './peer-address';
 
 export const dispatcherServiceDefinition: grpc.ServiceDefinition = {
   session: serverStreamJsonMethod(DISPATCHER_PATHS.session),
   heartbeat: unaryJsonMethod(DISPATCHER_PATHS.heartbeat),
+  assignments: serverStreamJsonMethod(DISPATCHER_PATHS.assignments),
+  updateTaskStatus: unaryJsonMethod(DISPATCHER_PATHS.updateTaskStatus),
 };
 
 export interface DispatcherServiceOptions {
@@ -121,5 +126,46 @@ export function addDispatcherService(server: grpc.Server, options: DispatcherSer
     }
   };
 
-  server.addService(dispatcherServiceDefinition, { session, heartbeat });
+  const assignments: grpc.handleServerStreamingCall<unknown, unknown> = (call) => {
+    let ended = false;
+    let stream: AssignmentsStream | undefined;
+    const end = (err: unknown) => {
+      if (ended) return;
+      ended = true;
+      stream?.detach();
+      if (!call.cancelled) call.emit('error', toStatus(err, options, logger));
+    };
+    call.on('cancelled', () => {
+      ended = true;
+      stream?.detach();
+    });
+    const sink: AssignmentsSink = {
+      send: (message) => {
+        if (!ended) call.write(message);
+      },
+      close: (error: ApiError) => end(error),
+    };
+    try {
+      const nodeId = authorize(call, options);
+      const dispatcher = runningDispatcher(options);
+      const { sessionId } = parseAssignmentsRequest(call.request);
+      stream = dispatcher.openAssignments(nodeId, sessionId, sink);
+      if (ended) stream.detach();
+    } catch (err) {
+      end(err);
+    }
+  };
+
+  const updateTaskStatus: grpc.handleUnaryCall<unknown, unknown> = (call, callback) => {
+    const run = async () => {
+      const nodeId = authorize(call, options);
+      const dispatcher = runningDispatcher(options);
+      const { sessionId, updates } = parseUpdateTaskStatusRequest(call.request);
+      await dispatcher.updateTaskStatus(nodeId, sessionId, updates);
+      callback(null, {});
+    };
+    run().catch((err: unknown) => callback(toStatus(err, options, logger)));
+  };
+
+  server.addService(dispatcherServiceDefinition, { session, heartbeat, assignments, updateTaskStatus });
 }
