@@ -37,11 +37,11 @@ const CONSTRAINT = 'node.labels.special==true';
 const T0 = '2025-01-01T00:00:00.000Z';
 
 function makeNodes(count: number): Node[] {
-  return Array.from({ length: count }, (_, i) => ({
+  return Array.from({ length: count }, (_, i): Node => ({
     id: newId(),
     meta: { version: 1, createdAt: T0, updatedAt: T0 },
     role: 'worker',
-    spec: { name: `name${i}`, labels: i % 3 === 0 ? { special: 'true' } : {}, role: 'worker', availability: 'active' },
+    spec: { name: `name${i}`, labels: i % 3 === 0 ? { special: 'true' } : ({} as Record<string, string>), role: 'worker', availability: 'active' },
     status: { state: 'ready', message: '', addr: '' },
     description: { hostname: `name${i}`, platform: { os: 'linux', arch: 'x86_64' }, resources: { nanoCpus: 4e9, memoryBytes: 8 * 2 ** 30 } },
   }));

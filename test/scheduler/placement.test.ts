@@ -368,3 +368,33 @@ describe('batches', () => {
     expect(nodes.get('a')?.activeTasks).toBe(0);
   });
 });
+
+describe('node infos', () => {
+  it('keeps the load of a node across description changes', () => {
+    const t = makeTask({ id: 'r', memoryGb: 3, hostPorts: [80], nodeId: 'a', state: TaskState.RUNNING });
+    const nodes = nodeSetOf([makeNode({ id: 'a', memoryGb: 8 })], [t]);
+    nodes.upsertNode(makeNode({ id: 'a', memoryGb: 16, labels: { zone: 'z' } }));
+    const info = nodes.get('a');
+    expect(info?.availableMemoryBytes).toBe(13 * 1024 ** 3);
+    expect(info?.labels).toEqual({ zone: 'z' });
+    expect(info?.hostPorts.has('tcp/80')).toBe(true);
+    expect(info?.tasksOfService('svc')).toBe(1);
+  });
+
+  it('counts tasks again when their node comes back', () => {
+    const t = makeTask({ id: 'r', memoryGb: 3, nodeId: 'a', state: TaskState.RUNNING });
+    const nodes = nodeSetOf([makeNode({ id: 'a', memoryGb: 8 })], [t]);
+    nodes.removeNode('a');
+    expect(nodes.get('a')).toBeUndefined();
+    nodes.upsertNode(makeNode({ id: 'a', memoryGb: 8 }));
+    expect(nodes.get('a')?.availableMemoryBytes).toBe(5 * 1024 ** 3);
+  });
+
+  it('moves a task that changed node', () => {
+    const t = makeTask({ id: 'r', nodeId: 'a', state: TaskState.RUNNING });
+    const nodes = nodeSetOf([makeNode({ id: 'a' }), makeNode({ id: 'b' })], [t]);
+    nodes.observeTask({ ...t, nodeId: 'b' }, NOW);
+    expect(nodes.get('a')?.activeTasks).toBe(0);
+    expect(nodes.get('b')?.activeTasks).toBe(1);
+  });
+});
