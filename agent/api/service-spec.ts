@@ -9,7 +9,7 @@
  */
 import { z } from 'zod';
 import { ApiError } from './errors';
-import type { ServiceMode, ServiceSpec, UpdateConfig } from './objects';
+import type { RestartPolicy, ServiceMode, ServiceSpec, UpdateConfig } from './objects';
 
 export const MAX_SERVICE_NAME = 63;
 const MAX_LABEL_KEY = 256;
@@ -282,3 +282,19 @@ export function validateServiceSpec(spec: unknown): ServiceSpec {
   if (!result.success) throw new ApiError('InvalidArgument', result.error.issues.map((issue) => describeIssue(issue, ['spec'])).join('; '));
   return result.data;
 }
+
+// ------------------------------------------------------------------------------------------- defaults
+
+/**
+ * What a spec without a restart policy or update config gets (SwarmKit's api/defaults): the
+ * orchestrators apply these, swarmctl fills them in when only some of the settings are given.
+ */
+export const DEFAULT_RESTART_POLICY: Readonly<RestartPolicy> = { condition: 'any', delayMs: 5000, maxAttempts: 0, windowMs: 0 };
+export const DEFAULT_UPDATE_CONFIG: Readonly<UpdateConfig> = {
+  parallelism: 1,
+  delayMs: 0,
+  failureAction: 'pause',
+  monitorMs: 5000,
+  maxFailureRatio: 0,
+  order: 'stop-first',
+};

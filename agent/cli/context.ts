@@ -14,6 +14,8 @@ export interface SwarmctlIo {
   stdout: TextSink;
   stderr: TextSink;
   env: Readonly<Record<string, string | undefined>>;
+  /** The wall clock, for "5 minutes ago" (tests pin it). */
+  now?: () => Date;
 }
 
 /** SwarmKit's default: swarmd's state directory under the current directory. */
@@ -59,6 +61,10 @@ export class CliContext {
   api(): ControlApi {
     this.client ??= ControlClient.forSocket(this.socketPath);
     return this.client;
+  }
+
+  now(): Date {
+    return this.io.now?.() ?? new Date();
   }
 
   print(text: string): void {

@@ -1,10 +1,10 @@
 /**
- * Turning what the user typed into one node or cluster, as SwarmKit's swarmctl does: an exact ID wins,
- * then a name (a node's spec name or its hostname), then a unique ID prefix. Anything else is a
+ * Turning what the user typed into one node, cluster, service or task, as SwarmKit's swarmctl does:
+ * an exact ID wins, then a name (a node's spec name or its hostname), then a unique ID prefix. Anything else is a
  * CliError that says what matched: "not found", or "ambiguous" with the candidates' IDs.
  */
-import type { ControlApi } from '../api/control';
-import type { Cluster, Node } from '../api/objects';
+import type { ControlApi, ServiceView } from '../api/control';
+import type { Cluster, Node, Task } from '../api/objects';
 import { CliError } from './context';
 
 interface Named {
@@ -53,4 +53,15 @@ export async function resolveNode(api: ControlApi, input: string): Promise<Node>
 export async function resolveCluster(api: ControlApi, input: string): Promise<Cluster> {
   const { clusters } = await api.listClusters({});
   return resolveAmong('cluster', clusters, input, (cluster) => [cluster.spec.name]);
+}
+
+export async function resolveService(api: ControlApi, input: string): Promise<ServiceView> {
+  const { services } = await api.listServices({});
+  return resolveAmong('service', services, input, (service) => [service.spec.name]);
+}
+
+/** Tasks have no name of their own: an ID or a unique ID prefix. */
+export async function resolveTask(api: ControlApi, input: string): Promise<Task> {
+  const { tasks } = await api.listTasks({});
+  return resolveAmong('task', tasks, input, () => []);
 }

@@ -9,6 +9,8 @@ import { Command, CommanderError } from 'commander';
 import { addClusterCommands } from './commands/cluster';
 import { makeGroup } from './commands/group';
 import { addNodeCommands } from './commands/node';
+import { addServiceCommands } from './commands/service';
+import { addTaskCommands } from './commands/task';
 import { addVersionCommand } from './commands/version';
 import { CliContext, DEFAULT_SOCKET, errorLine, messageOf, type SwarmctlIo } from './context';
 
@@ -33,6 +35,8 @@ function buildProgram(ctx: CliContext): Command {
     });
   makeGroup(program);
   addNodeCommands(program, ctx);
+  addServiceCommands(program, ctx);
+  addTaskCommands(program, ctx);
   addClusterCommands(program, ctx);
   addVersionCommand(program, ctx);
   return program;
