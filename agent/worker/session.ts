@@ -39,6 +39,20 @@ export const DEFAULT_SESSION_OPEN_TIMEOUT_MS = 20_000;
 /** Redirects followed at once in a row; beyond that the node backs off as after a failure. */
 export const MAX_IMMEDIATE_REDIRECTS = 3;
 
+/**
+ * An established session, for what runs over it (the task channel): the connection, the session ID its
+ * calls must name, and a signal that fires when the session ends.
+ */
+export interface SessionLink {
+  readonly client: grpc.Client;
+  readonly sessionId: string;
+  readonly manager: string;
+  /** Aborted when this session ends (the next one brings a new link). */
+  readonly signal: AbortSignal;
+  /** Ends the session (and so reconnects): for a stream over it that broke. */
+  fail(reason: string): void;
+}
+
 export interface DispatcherSessionOptions {
   /** Manager addresses (host:port) to dial, in order; re-read before every attempt. */
   managers: () => readonly string[];
@@ -50,6 +64,8 @@ export interface DispatcherSessionOptions {
   description: () => Promise<NodeDescription>;
   /** Every session message, the first one included. Must not throw (errors are logged and ignored). */
   onMessage?: (message: SessionMessage) => void;
+  /** Each session once established, after its first message. Must not throw. */
+  onEstablished?: (link: SessionLink) => void;
   /** The node was removed from the cluster; the session has stopped and will not restart. */
   onRemoved?: (reason: string) => void;
   logger?: ComponentLogger;
@@ -244,6 +260,7 @@ export class DispatcherSession {
       let sessionId: string | undefined;
       let heartbeatTimer: TimerHandle | undefined;
       let heartbeatCall: grpc.ClientUnaryCall | undefined;
+      const ended = new AbortController();
       const openTimer = this.clock.setTimeout(
         () => finish({ kind: 'failed', reason: `no session message from ${target} in time`, established: false }),
         this.options.sessionOpenTimeoutMs ?? DEFAULT_SESSION_OPEN_TIMEOUT_MS,
@@ -260,6 +277,7 @@ export class DispatcherSession {
         this.cancelAttempt = undefined;
         this.connectedTo = undefined;
         this.currentSessionId = undefined;
+        ended.abort();
         resolve(outcome);
       };
       this.cancelAttempt = () => finish({ kind: 'stopped' });
@@ -328,6 +346,18 @@ export class DispatcherSession {
           this.redirectsInARow = 0;
           this.logger.info('dispatcher session established', { manager: target, sessionId });
           scheduleHeartbeat(message.heartbeatPeriodMs);
+          const link: SessionLink = {
+            client,
+            sessionId,
+            manager: target,
+            signal: ended.signal,
+            fail: (reason) => finish({ kind: 'failed', reason, established: true }),
+          };
+          try {
+            this.options.onEstablished?.(link);
+          } catch (err) {
+            this.logger.warn('session established handler failed', { error: err instanceof Error ? err.message : String(err) });
+          }
         } else if (message.sessionId !== sessionId) {
           finish({ kind: 'failed', reason: 'the manager switched session IDs mid-stream', established: true });
           return;
