@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { VmLayout } from './config';
 import { enterArgv } from './enter';
 import { readIfExists, writeIfChanged } from './files';
-import { isVmProcess, pidAlive } from './processes';
+import { isVmProcess, pidAlive, waitForExit } from './processes';
 
 export interface DaemonSpec {
   /** Name of the pid and log files. */
@@ -43,7 +43,6 @@ export function startDaemon(vm: VmLayout, spec: DaemonSpec): number {
 
 /** For readiness loops: a message when the daemon has already died, with the end of its log. */
 export function deathNotice(vm: VmLayout, spec: DaemonSpec, pid: number): string | undefined {
-  if (pidAlive(pid) && isVmProcess(pid, vm.netns, spec.comm)) return undefined;
   // Between spawn and the final exec the process is nsenter/unshare/sh: alive counts as still starting.
   if (pidAlive(pid)) return undefined;
   let tail = '';
@@ -53,4 +52,16 @@ export function deathNotice(vm: VmLayout, spec: DaemonSpec, pid: number): string
     // no log
   }
   return `${vm.name}: ${spec.name} exited while starting (log ${logFile(vm, spec.name)}):\n${tail}`;
+}
+
+/** Stops a running daemon (config changed under it); resolves once it is gone. */
+export async function stopDaemon(vm: VmLayout, spec: DaemonSpec): Promise<boolean> {
+  const pid = runningDaemon(vm, spec);
+  if (pid === undefined) return false;
+  process.kill(pid, 'SIGTERM');
+  if (!(await waitForExit(pid, 15_000))) {
+    process.kill(pid, 'SIGKILL');
+    await waitForExit(pid, 5_000);
+  }
+  return true;
 }

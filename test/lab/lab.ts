@@ -7,7 +7,7 @@ import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import Docker from 'dockerode';
 import { type LabConfig, type LabOptions, labFiles, MAX_VMS, resolveConfig, type VmLayout, vmLayout } from './config';
-import { type DaemonSpec, deathNotice, runningDaemon, startDaemon } from './daemons';
+import { type DaemonSpec, deathNotice, runningDaemon, startDaemon, stopDaemon } from './daemons';
 import { dockerClient, DOCKERD, ensureDockerd, ensureTestImages, LAB_IMAGE_TAGS, TEST_IMAGE_REPO } from './engine';
 import { enterArgv, execInVm, spawnInVm, writeEnterScript } from './enter';
 import { writeIfChanged } from './files';
@@ -180,7 +180,10 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
     if (await ensureBridge(cfg)) actions.push(`created bridge ${cfg.bridge} (${cfg.hostIp}/24)`);
     for (const vm of layouts) {
       if (await ensureVmNetwork(cfg, vm)) actions.push(`${vm.name}: created namespace ${vm.netns} at ${vm.ip}`);
-      if (await ensureVmRoot(cfg, vm, layouts, key.publicKey)) actions.push(`${vm.name}: wrote its /etc, /opt, /var/lib, /run, /root`);
+      const root = await ensureVmRoot(cfg, vm, layouts, key.publicKey);
+      if (root.changed) actions.push(`${vm.name}: wrote its /etc, /opt, /var/lib, /run, /root`);
+      if (root.sshdConfig && (await stopDaemon(vm, SSHD))) actions.push(`${vm.name}: stopped sshd to apply its new config`);
+      if (root.dockerConfig && (await stopDaemon(vm, DOCKERD))) actions.push(`${vm.name}: stopped dockerd to apply its new config`);
       writeEnterScript(vm);
     }
     if (writeKnownHosts(cfg, layouts)) actions.push(`wrote ${files.knownHosts}`);
