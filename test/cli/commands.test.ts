@@ -207,7 +207,8 @@ describe('errors', () => {
     const mistakes = [
       ['node', 'inspect'],
       ['node', 'frobnicate'],
-      ['service', 'ls'],
+      ['service', 'inspect'],
+      ['task', 'frobnicate'],
       ['--bogus'],
       ['cluster', 'update', 'default', '--task-history', 'x'],
       ['help', 'nosuch'],
@@ -229,6 +230,10 @@ describe('errors', () => {
       ['version'],
       ...nodeSubcommands.map((sub) => ['node', sub]),
       ...['ls', 'inspect', 'update'].map((sub) => ['cluster', sub]),
+      ['service'],
+      ...['create', 'ls', 'inspect', 'update', 'rollback', 'rm'].map((sub) => ['service', sub]),
+      ['task'],
+      ...['ls', 'inspect', 'rm'].map((sub) => ['task', sub]),
     ];
     for (const command of commands) {
       const result = await swarmctl([...command, '--help']);

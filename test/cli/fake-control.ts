@@ -267,13 +267,14 @@ export interface RunResult {
 }
 
 /** Runs swarmctl in this process, capturing its output. */
-export async function swarmctl(args: string[], env: Record<string, string | undefined> = {}): Promise<RunResult> {
+export async function swarmctl(args: string[], env: Record<string, string | undefined> = {}, now?: () => Date): Promise<RunResult> {
   let stdout = '';
   let stderr = '';
   const code = await runSwarmctl(args, {
     stdout: { write: (chunk: string) => (stdout += chunk) },
     stderr: { write: (chunk: string) => (stderr += chunk) },
     env,
+    now,
   });
   return { code, stdout, stderr };
 }
