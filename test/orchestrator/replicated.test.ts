@@ -136,3 +136,17 @@ describe('replicated orchestrator', () => {
     expect(world.store.get('task', 'orphan')).toBeUndefined();
   });
 });
+
+describe('orchestration duty', () => {
+  it('does nothing once stopped (leadership lost)', async () => {
+    world = await createWorld();
+    await world.addNode('n1');
+    world.orchestration.stop();
+    const service = await world.createService({ replicas: 2 });
+    await world.settle();
+    expect(world.tasks(service.id)).toHaveLength(0);
+    world.orchestration.start();
+    await world.settle();
+    expect(world.tasks(service.id)).toHaveLength(2);
+  });
+});

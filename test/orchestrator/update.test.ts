@@ -223,3 +223,30 @@ describe('update failures', () => {
     expect(world.store.get('service', service.id)?.status.updateStatus?.state).toBe('rollback_completed');
   });
 });
+
+describe('updates across changes', () => {
+  it('a newer spec during an update takes over: every task ends on the newest spec', async () => {
+    const service = await runningService(4, { parallelism: 1, delayMs: 10_000, monitorMs: 0 });
+    await world.updateService(service.id, (s) => ({ ...s, task: { ...s.task, container: { image: 'busybox:2' } } }));
+    await world.converge();
+    await runFor(10_000);
+    expect(world.running(service.id).map((t) => t.spec.container.image)).toEqual(['busybox:2', 'busybox:2', 'busybox:1', 'busybox:1']);
+    await world.updateService(service.id, (s) => ({ ...s, task: { ...s.task, container: { image: 'busybox:3' } } }));
+    await runFor(40_000);
+    expect(world.running(service.id).map((t) => t.spec.container.image)).toEqual(['busybox:3', 'busybox:3', 'busybox:3', 'busybox:3']);
+    expect(world.store.get('service', service.id)?.status.updateStatus?.state).toBe('completed');
+  });
+
+  it('a new leader carries on with an update in progress', async () => {
+    const service = await runningService(4, { parallelism: 1, delayMs: 10_000, monitorMs: 0 });
+    await world.updateService(service.id, (s) => ({ ...s, task: { ...s.task, container: { image: 'busybox:2' } } }));
+    await world.converge();
+    world.orchestration.stop();
+    await runFor(30_000);
+    expect(world.running(service.id).filter((t) => t.spec.container.image === 'busybox:2')).toHaveLength(1);
+    world.orchestration.start();
+    await runFor(40_000);
+    expect(world.running(service.id).map((t) => t.spec.container.image)).toEqual(['busybox:2', 'busybox:2', 'busybox:2', 'busybox:2']);
+    expect(world.store.get('service', service.id)?.status.updateStatus?.state).toBe('completed');
+  });
+});

@@ -67,7 +67,12 @@ export class UpdateSupervisor {
       current.cancel();
       this.updaters.delete(serviceId);
     }
-    if (service === undefined || service.pendingDelete === true || !this.wanted(service)) return;
+    if (service === undefined) {
+      this.pausedAt.delete(serviceId);
+      this.finishedAt.delete(serviceId);
+      return;
+    }
+    if (service.pendingDelete === true || !this.wanted(service)) return;
     const updater = new Updater(
       {
         ...this.options,
