@@ -4,8 +4,9 @@
  * scheduler and the executor can take a stored spec as well-formed. A bad spec is refused with
  * InvalidArgument and a message that names the field: `spec.task.container.image: required`.
  *
- * Placement constraints are checked for syntax here (`parseConstraint`); whether a node meets one is
- * the scheduler's business.
+ * Placement constraints are checked for syntax here (`parseConstraint`), accepting the same keys as
+ * the scheduler's parser (agent/manager/scheduler/constraint.ts); whether a node meets one is the
+ * scheduler's business.
  */
 import { z } from 'zod';
 import { ApiError } from './errors';
@@ -31,7 +32,7 @@ export interface Constraint {
 }
 
 /** Keys a constraint may test; `node.labels.<name>` and `engine.labels.<name>` take any label name. */
-export const CONSTRAINT_KEYS: readonly string[] = ['node.id', 'node.hostname', 'node.role', 'node.platform.os', 'node.platform.arch', 'node.ip'];
+export const CONSTRAINT_KEYS: readonly string[] = ['node.id', 'node.hostname', 'node.role', 'node.platform.os', 'node.platform.arch'];
 const LABEL_KEY_PREFIXES = ['node.labels.', 'engine.labels.'] as const;
 
 // SwarmKit's patterns (manager/constraint): keys are dotted words, values may hold glob-like punctuation.
@@ -53,7 +54,7 @@ export function parseConstraint(text: string): Constraint {
     }
     if (labelPrefix !== undefined && key.length === labelPrefix.length) throw new RangeError(`"${text}": "${key}" needs a label name`);
     if (!CONSTRAINT_VALUE.test(value)) throw new RangeError(`"${text}": value "${value}" is invalid`);
-    if (key.toLowerCase() === 'node.role' && value !== 'manager' && value !== 'worker') {
+    if (key.toLowerCase() === 'node.role' && !['manager', 'worker'].includes(value.toLowerCase())) {
       throw new RangeError(`"${text}": node.role is "manager" or "worker"`);
     }
     return { key, operator, value };

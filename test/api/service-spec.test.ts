@@ -155,7 +155,7 @@ describe('refusals name the field', () => {
     [
       'constraint on an unknown key',
       (s) => void (s.task.placement!.constraints = ['node.role==worker', 'node.zone==a']),
-      'spec.task.placement.constraints.1: "node.zone==a": unknown key "node.zone" (use node.id, node.hostname, node.role, node.platform.os, node.platform.arch, node.ip, node.labels.<name> or engine.labels.<name>)',
+      'spec.task.placement.constraints.1: "node.zone==a": unknown key "node.zone" (use node.id, node.hostname, node.role, node.platform.os, node.platform.arch, node.labels.<name> or engine.labels.<name>)',
     ],
     [
       'constraint on a role that does not exist',

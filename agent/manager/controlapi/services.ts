@@ -20,6 +20,7 @@ import type {
 import { ApiError } from '../../api/errors';
 import { type Service, type ServiceSpec, TaskState } from '../../api/objects';
 import { newId, type MemoryStore, type ReadTx } from '../../store';
+import { rolledBackService } from '../orchestrator/update/rollback';
 
 export interface ServiceHandlersOptions {
   store: MemoryStore;
@@ -136,20 +137,8 @@ export class ServiceHandlers {
 
   async rollbackService(request: RollbackServiceRequest): Promise<{ service: ServiceView }> {
     const current = this.serviceAt(request.serviceId, request.version);
-    if (current.previousSpec === undefined) {
-      throw new ApiError('FailedPrecondition', `service ${current.spec.name} has no previous spec to roll back to`);
-    }
-    const updated = await this.store.updateObject('service', {
-      ...current,
-      spec: current.previousSpec,
-      // As in SwarmKit: the two specs swap, so a second rollback undoes the first.
-      previousSpec: current.spec,
-      specVersion: current.specVersion + 1,
-      status: {
-        ...current.status,
-        updateStatus: { state: 'rollback_started', startedAt: this.now().toISOString(), message: MANUAL_ROLLBACK_MESSAGE },
-      },
-    });
+    // The same change the updater makes when an update fails with failureAction rollback.
+    const updated = await this.store.updateObject('service', rolledBackService(current, MANUAL_ROLLBACK_MESSAGE, this.now()));
     return { service: this.view(updated) };
   }
 
