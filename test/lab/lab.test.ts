@@ -9,6 +9,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpdCommand } from '../support/test-image';
+import { claimPrivateLab } from './private-lab';
 import { cgroupMounts, pidAlive } from './processes';
 import { type Lab, LAB_IMAGES, labDown, labStatus, labUp, type LabVm, missingLabPrerequisites } from './lab';
 
@@ -16,12 +17,8 @@ const execFileP = promisify(execFile);
 
 const inCi = process.env.CI === 'true';
 const missing = missingLabPrerequisites();
-const tag = process.pid.toString(36);
-const opts = {
-  dir: `/var/tmp/swarmdesk-lab-test-${tag}`,
-  prefix: `lt${tag}`,
-  subnet: `10.77.${100 + (process.pid % 150)}`,
-};
+// Filled in by beforeAll with a lab of this file's own (dir, name prefix, subnet).
+const opts = { dir: '', prefix: '', subnet: '' };
 
 async function ssh(vm: LabVm, extraOpts: string[], command: string): Promise<{ code: number; out: string }> {
   const [cmd, ...args] = vm.sshArgv();
@@ -49,12 +46,13 @@ describe.skipIf(!inCi && missing.length > 0)('the VM lab (up, reach, down)', () 
 
   beforeAll(async () => {
     // In CI a missing prerequisite lands here: labUp throws naming what is missing, and every test fails.
+    Object.assign(opts, await claimPrivateLab());
     lab = await labUp({ ...opts, vms: 2 });
     [a, b] = lab.vms;
   }, 120_000);
 
   afterAll(async () => {
-    if (!downDone) await labDown(opts);
+    if (!downDone && opts.dir !== '') await labDown(opts);
   }, 60_000);
 
   it('has VMs at consecutive addresses after the host on the bridge', () => {
