@@ -112,7 +112,7 @@ export class TaskRunner {
     await this.removeContainer();
   }
 
-  /** Resolves once the loop has nothing to do until the task changes (tests and diagnostics). */
+  /** Resolves once the loop waits on the task only: for a change, or for its container to exit (tests and diagnostics). */
   rested(): Promise<void> {
     if (this.resting || this.ended) return Promise.resolve();
     return new Promise((resolve) => this.restingWaiters.push(resolve));
@@ -222,11 +222,15 @@ export class TaskRunner {
     const signal = this.step?.signal ?? new AbortController().signal;
     let exit;
     try {
+      this.resting = true;
+      this.settle();
       exit = await this.executor.wait(this.task, signal);
     } catch (err) {
       if (isAbort(err) || signal.aborted || this.ended) return;
       this.fatal(err);
       return;
+    } finally {
+      this.resting = false;
     }
     if (signal.aborted || this.ended) return; // stopped because the task must stop: that is SHUTDOWN, not an exit
     const runtime = await this.executor.inspect(this.task).catch(() => undefined);

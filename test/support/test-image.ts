@@ -5,7 +5,7 @@
  * visible from outside: `busybox httpd -f -p 80 -h /www` serves the tag at /version.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
@@ -33,6 +33,9 @@ async function makeRootfs(dir: string, version: string): Promise<void> {
   await writeFile(join(dir, 'etc', 'swarmdesk-test-version'), `${version}\n`);
   await writeFile(join(dir, 'www', 'index.html'), `swarmdesk test image ${version}\n`);
   await writeFile(join(dir, 'www', 'version'), `${version}\n`);
+  // mkdtemp makes the root 0700: a container running as another user could not even reach /bin.
+  await chmod(dir, 0o755);
+  await chmod(join(dir, 'tmp'), 0o1777);
 }
 
 function tarStream(dir: string): NodeJS.ReadableStream {
