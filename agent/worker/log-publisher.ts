@@ -47,7 +47,7 @@ export class LogPublisher {
   private client: grpc.Client | undefined;
   private stream: grpc.ClientReadableStream<unknown> | undefined;
   private readonly reads = new Map<string, ActiveRead>();
-  private readonly backoff = new Backoff();
+  private readonly backoff = new Backoff(Math.random);
   private leaderHint: string | undefined;
   private attempt = 0;
   private retryTimer: NodeJS.Timeout | undefined;
