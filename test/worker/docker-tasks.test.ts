@@ -16,7 +16,11 @@ import {
   LABEL_TASK_SLOT,
   type LogLine,
 } from '../../agent/worker/executor';
+import { clientCredentials, managerChannelOptions } from '../../agent/ca';
+import { DispatcherSession } from '../../agent/worker/session';
+import { TaskAgent } from '../../agent/worker/task-agent';
 import { TaskManager } from '../../agent/worker/task-manager';
+import { description, eventually, startHarness } from '../dispatcher/fixtures';
 import { dockerTestsSkipped, type PrivateDockerd, startPrivateDockerd } from '../support/private-dockerd';
 import { httpdCommand, importTestImage, MISSING_IMAGE } from '../support/test-image';
 import { assignedTask, complete, incremental, ReportLog, withStatus } from './task-fixtures';
@@ -281,5 +285,36 @@ describe.skipIf(dockerTestsSkipped())('tasks on a real Docker Engine', () => {
       }
     })();
     expect(body).toBe('2\n');
+  });
+
+  it('runs a task the store assigns, end to end: dispatcher over mutual TLS, worker session, Docker', async () => {
+    const h = await startHarness();
+    const worker = await h.addNode('worker');
+    const agent = new TaskAgent({ executor: new DockerExecutor({ nodeId: worker.nodeId, engineAddr: engine.engineAddr }) });
+    const session = new DispatcherSession({
+      managers: () => [h.manager.addr],
+      credentials: () => clientCredentials({ rootCaPem: h.tc.rootCa.certPem, certPem: worker.certPem, keyPem: worker.keyPem }),
+      channelOptions: managerChannelOptions,
+      description: async () => description('docker-worker'),
+      onEstablished: (link) => agent.attach(link),
+    });
+    try {
+      const task = assignedTask({ service: 'web', slot: 1, nodeId: worker.nodeId, container: { command: httpdCommand(80) } });
+      const { meta: _meta, ...fields } = task;
+      await h.store.createObject('task', fields);
+      session.start();
+      const running = await eventually(() => {
+        const t = h.store.get('task', task.id);
+        expect(t?.status.state).toBe(TaskState.RUNNING);
+        return t;
+      });
+      const info = await inspectByName(`web.1.${task.id}`);
+      expect(running?.status.containerStatus?.containerId).toBe(info.Id);
+      expect(info.Config.Labels[LABEL_NODE_ID]).toBe(worker.nodeId);
+    } finally {
+      await session.stop();
+      await agent.stop();
+      h.close();
+    }
   });
 });
