@@ -57,7 +57,7 @@ export interface LogBatch {
 /** What a node is asked to publish: the tasks of its own it should read, under one subscription ID. */
 export const subscriptionMessageSchema = z.strictObject({
   subscriptionId: id,
-  taskIds: z.array(id),
+  tasks: z.array(z.strictObject({ taskId: id, serviceId: id })),
   options: logOptionsSchema,
   /** The subscriber went away: stop reading. */
   close: z.boolean().optional(),

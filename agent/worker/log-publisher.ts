@@ -30,8 +30,6 @@ export interface LogPublisherOptions {
   credentials: () => grpc.ChannelCredentials;
   channelOptions?: grpc.ChannelOptions;
   source: LogSource;
-  /** The service each task belongs to, for the lines' context; undefined for tasks it does not run. */
-  serviceOf: (taskId: string) => string | undefined;
   logger?: ComponentLogger;
   /** Wait before sending a partial batch, so a burst of lines travels in one call. */
   batchDelayMs?: number;
@@ -122,24 +120,19 @@ export class LogPublisher {
       read = { controller: new AbortController(), pending: new Set() };
       this.reads.set(message.subscriptionId, read);
     }
-    const fresh = message.taskIds.filter((taskId) => !read.pending.has(taskId) && this.options.serviceOf(taskId) !== undefined);
-    const unknown = message.taskIds.filter((taskId) => this.options.serviceOf(taskId) === undefined);
-    for (const taskId of fresh) read.pending.add(taskId);
-    void Promise.all(fresh.map((taskId) => this.readTask(client, message, taskId, read))).then(() => {
+    const fresh = message.tasks.filter((task) => !read.pending.has(task.taskId));
+    for (const task of fresh) read.pending.add(task.taskId);
+    // A task whose container is gone reads as empty, so a non-follow read always ends with `close`.
+    void Promise.all(fresh.map((task) => this.readTask(client, message, task, read))).then(() => {
       if (!message.options.follow && read.pending.size === 0 && this.reads.get(message.subscriptionId) === read) {
         this.reads.delete(message.subscriptionId);
         void this.publish(client, message.subscriptionId, [], true);
       }
     });
-    if (fresh.length === 0 && unknown.length === message.taskIds.length && !message.options.follow) {
-      // Nothing of ours to read (the containers are gone): say so at once.
-      this.reads.delete(message.subscriptionId);
-      void this.publish(client, message.subscriptionId, [], true);
-    }
   }
 
-  private async readTask(client: grpc.Client, message: SubscriptionMessage, taskId: string, read: ActiveRead): Promise<void> {
-    const serviceId = this.options.serviceOf(taskId) ?? '';
+  private async readTask(client: grpc.Client, message: SubscriptionMessage, task: { taskId: string; serviceId: string }, read: ActiveRead): Promise<void> {
+    const { taskId, serviceId } = task;
     let batch: LogLine[] = [];
     let flushTimer: NodeJS.Timeout | undefined;
     const flush = async () => {

@@ -110,14 +110,13 @@ async function addTask(store: MemoryStore, id: string, serviceId: string, nodeId
   });
 }
 
-function startPublisher(current: Lab, node: IssuedNode, source: LogSource, tasks: Record<string, string>): LogPublisher {
+function startPublisher(current: Lab, node: IssuedNode, source: LogSource): LogPublisher {
   const publisher = new LogPublisher({
     nodeId: node.nodeId,
     managers: () => [current.address],
     credentials: () => clientCredentials({ rootCaPem: current.cluster.rootCa.certPem, certPem: node.certPem, keyPem: node.keyPem }),
     channelOptions: managerChannelOptions,
     source,
-    serviceOf: (taskId) => tasks[taskId],
   });
   publisher.start();
   current.publishers.push(publisher);
@@ -149,8 +148,8 @@ describe('service logs across nodes', () => {
     await addTask(current.store, 'task1', 'svc1', w1.nodeId);
     await addTask(current.store, 'task2', 'svc1', w2.nodeId);
     await addTask(current.store, 'other', 'svc2', w2.nodeId);
-    startPublisher(current, w1, new FakeContainers(new Map([['task1', ['a1', 'a2', 'a3']]])), { task1: 'svc1' });
-    startPublisher(current, w2, new FakeContainers(new Map([['task2', ['b1']], ['other', ['secret of svc2']]])), { task2: 'svc1', other: 'svc2' });
+    startPublisher(current, w1, new FakeContainers(new Map([['task1', ['a1', 'a2', 'a3']]])));
+    startPublisher(current, w2, new FakeContainers(new Map([['task2', ['b1']], ['other', ['secret of svc2']]])));
     await until(() => current.broker.listeningNodes === 2);
     const sub = subscribe(current, { selector: { serviceIds: ['svc1'] }, options: { follow: false, tail: 2 } });
     expect(await sub.done).toBeUndefined();
@@ -163,7 +162,7 @@ describe('service logs across nodes', () => {
     const w1 = await current.cluster.issue('worker');
     await addTask(current.store, 'task1', 'svc1', w1.nodeId);
     const containers = new FakeContainers(new Map([['task1', ['old']]]));
-    startPublisher(current, w1, containers, { task1: 'svc1' });
+    startPublisher(current, w1, containers);
     await until(() => current.broker.listeningNodes === 1);
     const sub = subscribe(current, { selector: { serviceIds: ['svc1'] }, options: { follow: true } });
     await until(() => sub.lines.length === 1 && containers.followers.has('task1'));

@@ -33,8 +33,8 @@ interface ActiveSubscription {
   selector: LogSelector;
   options: LogOptions;
   sink: LogSubscriberSink;
-  /** Task IDs asked of each node. */
-  asked: Map<string, Set<string>>;
+  /** Task ID -> service ID, asked of each node. */
+  asked: Map<string, Map<string, string>>;
   /** Nodes that said they are done. */
   finished: Set<string>;
   deadline?: TimerHandle;
@@ -85,8 +85,8 @@ export class LogBroker {
     this.requireRunning();
     this.listeners.set(nodeId, listener);
     for (const sub of this.subscriptions.values()) {
-      const taskIds = sub.asked.get(nodeId);
-      if (taskIds !== undefined && !sub.finished.has(nodeId)) listener.send(this.messageFor(sub, taskIds));
+      const tasks = sub.asked.get(nodeId);
+      if (tasks !== undefined && !sub.finished.has(nodeId)) listener.send(this.messageFor(sub, tasks));
     }
     return () => {
       if (this.listeners.get(nodeId) === listener) this.listeners.delete(nodeId);
@@ -126,7 +126,7 @@ export class LogBroker {
     const asked = sub.asked.get(nodeId);
     if (asked === undefined) throw new ApiError('PermissionDenied', `node ${nodeId} was not asked for subscription ${request.subscriptionId}`);
     // A node speaks only for the tasks it was asked about, and for itself.
-    const lines = request.lines.filter((line) => asked.has(line.taskId)).map((line) => ({ ...line, nodeId }));
+    const lines = request.lines.filter((line) => asked.has(line.taskId)).map((line) => ({ ...line, nodeId, serviceId: asked.get(line.taskId) ?? line.serviceId }));
     if (lines.length > 0) sub.sink.send(lines);
     if (request.close === true) {
       sub.finished.add(nodeId);
@@ -145,15 +145,15 @@ export class LogBroker {
   }
 
   private ask(sub: ActiveSubscription, task: Task): void {
-    let taskIds = sub.asked.get(task.nodeId);
-    if (taskIds?.has(task.id)) return;
-    if (taskIds === undefined) {
-      taskIds = new Set();
-      sub.asked.set(task.nodeId, taskIds);
+    let tasks = sub.asked.get(task.nodeId);
+    if (tasks?.has(task.id)) return;
+    if (tasks === undefined) {
+      tasks = new Map();
+      sub.asked.set(task.nodeId, tasks);
     }
-    taskIds.add(task.id);
+    tasks.set(task.id, task.serviceId);
     const listener = this.listeners.get(task.nodeId);
-    if (listener !== undefined) listener.send(this.messageFor(sub, taskIds));
+    if (listener !== undefined) listener.send(this.messageFor(sub, tasks));
     else if (!sub.options.follow) {
       // Nobody to ask: its logs cannot be had now, and waiting for it would only delay the others.
       this.logger.info('node holding logs is not connected', { nodeId: task.nodeId, subscriptionId: sub.id });
@@ -172,8 +172,8 @@ export class LogBroker {
     }
   }
 
-  private messageFor(sub: ActiveSubscription, taskIds: ReadonlySet<string>): SubscriptionMessage {
-    return { subscriptionId: sub.id, taskIds: [...taskIds], options: sub.options };
+  private messageFor(sub: ActiveSubscription, tasks: ReadonlyMap<string, string>): SubscriptionMessage {
+    return { subscriptionId: sub.id, tasks: [...tasks].map(([taskId, serviceId]) => ({ taskId, serviceId })), options: sub.options };
   }
 
   private checkDone(sub: ActiveSubscription): void {
@@ -187,7 +187,7 @@ export class LogBroker {
     this.clock.clearTimeout(sub.deadline);
     sub.watch?.close();
     for (const nodeId of sub.asked.keys()) {
-      if (!sub.finished.has(nodeId)) this.listeners.get(nodeId)?.send({ subscriptionId: sub.id, taskIds: [], options: sub.options, close: true });
+      if (!sub.finished.has(nodeId)) this.listeners.get(nodeId)?.send({ subscriptionId: sub.id, tasks: [], options: sub.options, close: true });
     }
     sub.sink.end(error);
     this.logger.debug('log subscription closed', { subscriptionId: sub.id });
