@@ -156,7 +156,7 @@ describe.skipIf(!inCi && missing.length > 0)('the VM lab (up, reach, down)', () 
     const pids = (s: typeof before): unknown[] => s.vms.map((vm) => [vm.name, vm.sshdPid, vm.dockerdPid]);
     expect(pids(after)).toEqual(pids(before));
     expect(after.vms.every((vm) => vm.sshdPid !== undefined && vm.dockerdPid !== undefined && vm.dockerAnswers)).toBe(true);
-  });
+  }, 60_000);
 
   it('leaves no namespace, link, process, cgroup or file behind after down', async () => {
     const status = await labStatus(opts);
@@ -178,7 +178,7 @@ describe.skipIf(!inCi && missing.length > 0)('the VM lab (up, reach, down)', () 
     expect(existsSync(opts.dir)).toBe(false);
     expect(readdirSync('/run/netns').filter((n) => n.startsWith(`${opts.prefix}-`))).toEqual([]);
     expect((await labStatus(opts)).vms).toEqual([]);
-  });
+  }, 60_000);
 });
 
 describe('the VM lab prerequisites', () => {

@@ -12,7 +12,7 @@ import { dockerClient, DOCKERD, ensureDockerd, ensureTestImages, LAB_IMAGE_TAGS,
 import { enterArgv, execInVm, spawnInVm, writeEnterScript } from './enter';
 import { writeIfChanged } from './files';
 import { withLock } from './lock';
-import { ensureBridge, ensureVmNetwork, listLabLinks, listLabNetns, netnsExists, removeLabLinks, removeVmNetwork } from './network';
+import { bridgeOwner, checkNamesFree, ensureBridge, ensureVmNetwork, listLabLinks, listLabNetns, netnsExists, removeLabLinks, removeVmNetwork } from './network';
 import { killVmProcesses, removeCgroups, vmPids } from './processes';
 import { run, type RunResult } from './sh';
 import { ensureLabKey, sshCommand, sshOptions, waitForPort, writeKnownHosts } from './ssh';
@@ -131,11 +131,19 @@ function readState(cfg: LabConfig): LabState | undefined {
   }
 }
 
-/** The config of the lab recorded in the directory, unless the caller names another prefix or subnet. */
-function existingConfig(opts: LabOptions): LabConfig {
-  const cfg = resolveConfig(opts);
-  const state = readState(cfg);
-  return state ? resolveConfig({ ...opts, prefix: opts.prefix ?? state.prefix, subnet: opts.subnet ?? state.subnet }) : cfg;
+/**
+ * The config of the lab in the directory (its recorded prefix and subnet unless the caller names others),
+ * and whether the namespaces and links named by that prefix are this directory's to touch: the record
+ * says so, or the bridge's owner mark does, or the caller named the prefix and no other lab claims it.
+ */
+async function existingLab(opts: LabOptions): Promise<{ cfg: LabConfig; ownsPrefix: boolean; otherOwner?: string }> {
+  const base = resolveConfig(opts);
+  const state = readState(base);
+  const cfg = state ? resolveConfig({ ...opts, prefix: opts.prefix ?? state.prefix, subnet: opts.subnet ?? state.subnet }) : base;
+  const owner = await bridgeOwner(cfg);
+  if (owner !== undefined && owner !== cfg.dir) return { cfg, ownsPrefix: false, otherOwner: owner || '(unknown)' };
+  const ownsPrefix = owner === cfg.dir || state !== undefined || opts.prefix !== undefined || cfg.dir === resolveConfig({}).dir;
+  return { cfg, ownsPrefix };
 }
 
 /** Every VM number this lab may have made: recorded, or found as a namespace or a directory. */
@@ -169,6 +177,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
     if (previous && (previous.prefix !== cfg.prefix || previous.subnet !== cfg.subnet)) {
       throw new Error(`${cfg.dir} holds a lab with prefix ${previous.prefix} on ${previous.subnet}.0/24; take it down first`);
     }
+    await checkNamesFree(cfg);
     const numbers = [...new Set([...(previous?.vms ?? []), ...Array.from({ length: count }, (_, i) => i + 1)])].sort((a, b) => a - b);
     const layouts = numbers.map((n) => vmLayout(cfg, n));
     mkdirSync(cfg.dir, { recursive: true, mode: 0o755 });
@@ -206,11 +215,12 @@ export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
 
 /** Removes everything the lab made, found from the kernel as well as from the lab's records. */
 export async function labDown(opts: LabOptions = {}): Promise<{ actions: string[] }> {
-  const cfg = existingConfig(opts);
-  const files = labFiles(cfg);
+  const files = labFiles(resolveConfig(opts));
   return withLock(files.lock, 'down', async () => {
     const actions: string[] = [];
-    const numbers = await knownVmNumbers(cfg);
+    const { cfg, ownsPrefix, otherOwner } = await existingLab(opts);
+    if (otherOwner !== undefined) actions.push(`left ${cfg.prefix}-* alone: they belong to the lab in ${otherOwner}`);
+    const numbers = ownsPrefix ? await knownVmNumbers(cfg) : [];
     await Promise.all(
       numbers.map(async (n) => {
         const vm = vmLayout(cfg, n);
@@ -224,10 +234,12 @@ export async function labDown(opts: LabOptions = {}): Promise<{ actions: string[
         await removeVmNetwork(vm.netns, vm.hostVeth);
       }),
     );
-    removeCgroups(`/${cfg.prefix}`);
-    const links = await listLabLinks(cfg);
-    await removeLabLinks(cfg);
-    if (links.length > 0) actions.push(`removed links ${links.join(', ')}`);
+    if (ownsPrefix) {
+      removeCgroups(`/${cfg.prefix}`);
+      const links = await listLabLinks(cfg);
+      await removeLabLinks(cfg);
+      if (links.length > 0) actions.push(`removed links ${links.join(', ')}`);
+    }
     if (existsSync(cfg.dir)) {
       await unmountUnder(cfg.dir);
       rmSync(cfg.dir, { recursive: true, force: true });
@@ -268,10 +280,10 @@ export interface LabStatus {
 }
 
 export async function labStatus(opts: LabOptions = {}): Promise<LabStatus> {
-  const effective = existingConfig(opts);
-  const links = await listLabLinks(effective);
+  const { cfg: effective, ownsPrefix } = await existingLab(opts);
+  const links = ownsPrefix ? await listLabLinks(effective) : [];
   const vms = await Promise.all(
-    (await knownVmNumbers(effective)).map(async (n): Promise<VmStatus> => {
+    (ownsPrefix ? await knownVmNumbers(effective) : []).map(async (n): Promise<VmStatus> => {
       const vm = vmLayout(effective, n);
       let dockerAnswers = false;
       let images: string[] = [];

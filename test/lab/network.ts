@@ -34,11 +34,47 @@ export async function listLabLinks(cfg: LabConfig): Promise<string[]> {
     .filter((name) => pattern.test(name));
 }
 
+const OWNER_ALIAS = 'swarmdesk-lab:';
+
+/**
+ * The lab directory that owns this prefix, read from the bridge's alias (set when the bridge is made).
+ * Names derive from the prefix alone, so without this check a second lab directory using the same prefix
+ * would adopt, or `down` would delete, another lab's namespaces.
+ */
+export async function bridgeOwner(cfg: LabConfig): Promise<string | undefined> {
+  const result = await tryRun(['ip', '-j', 'link', 'show', 'dev', cfg.bridge]);
+  if (result.code !== 0) return undefined;
+  const [link] = JSON.parse(result.stdout) as { ifalias?: string }[];
+  const alias = link?.ifalias ?? '';
+  return alias.startsWith(OWNER_ALIAS) ? alias.slice(OWNER_ALIAS.length) : '';
+}
+
+/** Refuses a subnet that some other interface of the host already has an address in. */
+async function checkSubnetFree(cfg: LabConfig): Promise<void> {
+  const links = JSON.parse(await run(['ip', '-j', '-4', 'addr', 'show'])) as { ifname: string; addr_info?: { local: string }[] }[];
+  for (const link of links) {
+    if (link.ifname === cfg.bridge) continue;
+    const clash = link.addr_info?.find((a) => a.local.startsWith(`${cfg.subnet}.`));
+    if (clash) throw new Error(`subnet ${cfg.subnet}.0/24 is already used by ${link.ifname} (${clash.local}); pick another with --subnet`);
+  }
+}
+
+/** Refuses to go on when another lab owns the prefix or another interface sits in the subnet. */
+export async function checkNamesFree(cfg: LabConfig): Promise<void> {
+  const owner = await bridgeOwner(cfg);
+  if (owner !== undefined && owner !== cfg.dir) {
+    throw new Error(`prefix ${cfg.prefix} is in use by the lab in ${owner || '(unknown)'}; pick another with --prefix`);
+  }
+  await checkSubnetFree(cfg);
+}
+
 /** Returns true when something had to be created. */
 export async function ensureBridge(cfg: LabConfig): Promise<boolean> {
   let created = false;
-  if (!(await linkExists(cfg.bridge))) {
+  await checkNamesFree(cfg);
+  if ((await bridgeOwner(cfg)) === undefined) {
     await run(['ip', 'link', 'add', cfg.bridge, 'type', 'bridge']);
+    await run(['ip', 'link', 'set', cfg.bridge, 'alias', `${OWNER_ALIAS}${cfg.dir}`]);
     created = true;
   }
   await run(['ip', 'addr', 'replace', `${cfg.hostIp}/24`, 'dev', cfg.bridge]);
