@@ -167,7 +167,9 @@ async function ensureSshd(vm: VmLayout): Promise<boolean> {
 
 export async function labUp(opts: LabUpOptions = {}): Promise<Lab> {
   checkPrerequisites();
-  const cfg = resolveConfig(opts);
+  // A lab already in the directory keeps its prefix and subnet unless the caller names others.
+  const recorded = readState(resolveConfig(opts));
+  const cfg = resolveConfig({ ...opts, prefix: opts.prefix ?? recorded?.prefix, subnet: opts.subnet ?? recorded?.subnet });
   const count = opts.vms ?? 3;
   if (!Number.isInteger(count) || count < 1 || count > MAX_VMS) throw new Error(`--vms ${count}: must be 1..${MAX_VMS}`);
   const files = labFiles(cfg);
