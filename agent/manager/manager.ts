@@ -64,7 +64,14 @@ export interface ManagerOptions {
   version: VersionInfo;
   logger: Logger;
   /** Adds more services (the dispatcher) to the TCP server and returns the duties to run while leading. */
-  extend?: (context: { server: grpc.Server; store: MemoryStore; runner: () => RaftRunner | undefined; routing: LeaderRouting }) => LeaderDuty[];
+  extend?: (context: {
+    server: grpc.Server;
+    socketServer: grpc.Server;
+    store: MemoryStore;
+    runner: () => RaftRunner | undefined;
+    routing: LeaderRouting;
+    peerTls: ClientTlsMaterial;
+  }) => LeaderDuty[];
 }
 
 export class Manager {
@@ -132,7 +139,8 @@ export class Manager {
       },
       onInternalError: reportBug,
     });
-    const duties = options.extend?.({ server, store, runner: () => late.runner, routing }) ?? [];
+    const socketServer = new grpc.Server();
+    const duties = options.extend?.({ server, socketServer, store, runner: () => late.runner, routing, peerTls }) ?? [];
 
     const listener = await listenMutualTls(server, options.listenHost, options.listenPort, options.tls);
     let runner: RaftRunner;
@@ -158,7 +166,6 @@ export class Manager {
     }
     late.runner = runner;
 
-    const socketServer = new grpc.Server();
     const manager: Manager = new Manager(
       options,
       store,

@@ -21,6 +21,9 @@ import type { Logger } from '../log';
 import { clientCredentials, managerChannelOptions } from '../ca/tls-credentials';
 import type { SessionMessage } from '../api/dispatcher';
 import { addDispatcherService, Dispatcher } from '../manager/dispatcher';
+import { addLogServices } from '../manager/logbroker';
+import { DockerLogSource } from '../worker/docker-logs';
+import { LogPublisher } from '../worker/log-publisher';
 import { Manager, type LeaderDuty, type ManagerOptions, type RaftTiming } from '../manager/manager';
 import { createEngineClient, describeNode, DispatcherSession } from '../worker';
 import { joinRaft } from '../manager/raft-join';
@@ -74,6 +77,7 @@ export class SwarmNode {
   private state: PersistedNodeState;
   private renewalTimer: NodeJS.Timeout | undefined;
   private session: DispatcherSession | undefined;
+  private logPublisher: LogPublisher | undefined;
   private roleChange: Promise<void> = Promise.resolve();
   private stopped = false;
   private readonly stoppedWaiters: ((reason: string | undefined) => void)[] = [];
@@ -216,7 +220,7 @@ export class SwarmNode {
       raft: this.raftTiming(),
       version: this.versionInfo(),
       logger: options.logger.child({ component: 'manager' }),
-      extend: ({ server, store, routing }) => {
+      extend: ({ server, socketServer, store, routing, peerTls }) => {
         const dispatcher = new Dispatcher({ store, logger: options.logger.child({ component: 'dispatcher' }) });
         addDispatcherService(server, {
           dispatcher: () => (dispatcher.isRunning ? dispatcher : undefined),
@@ -226,7 +230,17 @@ export class SwarmNode {
           logger: options.logger.child({ component: 'dispatcher' }),
         });
         const duty: LeaderDuty = { start: () => void dispatcher.start(), stop: () => dispatcher.stop() };
-        return [duty];
+        const logs = addLogServices({
+          server,
+          socketServer,
+          store,
+          routing,
+          peerTls,
+          rootCaPem: credentials.rootCaPem,
+          clusterId: this.clusterId,
+          logger: options.logger.child({ component: 'logbroker' }),
+        });
+        return [duty, logs];
       },
     });
     // "Running" should mean swarmctl works: wait for a leader (bounded: with quorum lost there is none).
@@ -261,6 +275,15 @@ export class SwarmNode {
       logger: options.logger.child({ component: 'session' }),
     });
     this.session.start();
+    this.logPublisher = new LogPublisher({
+      nodeId: this.nodeId,
+      managers: () => this.knownManagers(),
+      credentials: () => clientCredentials({ ...this.credentials, expectedClusterId: this.clusterId }),
+      channelOptions: managerChannelOptions,
+      source: new DockerLogSource(engine),
+      logger: options.logger.child({ component: 'logs' }),
+    });
+    this.logPublisher.start();
   }
 
   private onSessionMessage(message: SessionMessage): void {
@@ -356,6 +379,7 @@ export class SwarmNode {
     this.stopped = true;
     clearTimeout(this.renewalTimer);
     await this.session?.stop();
+    this.logPublisher?.stop();
     await this.roleChange;
     await this.stopManager();
     for (const resolve of this.stoppedWaiters.splice(0)) resolve(reason);

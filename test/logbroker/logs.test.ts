@@ -10,30 +10,8 @@ import { clientCredentials, listenMutualTls, managerChannelOptions, type MutualT
 import { LogBroker } from '../../agent/manager/logbroker/broker';
 import { addLogBrokerService, addLogsService, subscribeRemote } from '../../agent/manager/logbroker/service';
 import { createLocalStore, type MemoryStore } from '../../agent/store';
-import { DockerLogDemuxer } from '../../agent/worker/docker-logs';
 import { type ContainerLogLine, LogPublisher, type LogSource } from '../../agent/worker/log-publisher';
 import { type IssuedNode, makeCluster, type TestCluster } from '../ca/fixtures';
-
-function frame(stream: 1 | 2, text: string): Buffer {
-  const payload = Buffer.from(text);
-  const header = Buffer.alloc(8);
-  header[0] = stream;
-  header.writeUInt32BE(payload.length, 4);
-  return Buffer.concat([header, payload]);
-}
-
-describe('Docker log demultiplexing', () => {
-  it('splits frames into lines per stream, across chunk boundaries, with their timestamps', () => {
-    const demuxer = new DockerLogDemuxer(false);
-    const bytes = Buffer.concat([frame(1, '2026-01-01T00:00:00.000000001Z hello\n2026-01-01T00:00:01Z wor'), frame(2, '2026-01-01T00:00:02Z oops\n'), frame(1, 'ld\n')]);
-    const lines = [...demuxer.push(bytes.subarray(0, 13)), ...demuxer.push(bytes.subarray(13)), ...demuxer.end()];
-    expect(lines).toEqual([
-      { stream: 'stdout', timestamp: '2026-01-01T00:00:00.000000001Z', data: 'hello' },
-      { stream: 'stderr', timestamp: '2026-01-01T00:00:02Z', data: 'oops' },
-      { stream: 'stdout', timestamp: '2026-01-01T00:00:01Z', data: 'world' },
-    ]);
-  });
-});
 
 /** A node's containers: fixed lines per task; with follow, more arrive when `emit` is called. */
 class FakeContainers implements LogSource {
