@@ -8,6 +8,8 @@ import { decodeMessage, encodeMessage, UNDECODABLE } from '../rpc/json-codec';
 import { fromServiceError } from '../rpc/status';
 import { type ControlApi, type ControlMethod, controlPath, type ControlRequest, type ControlResponse } from './control';
 import { ApiError } from './errors';
+import type { SubscribeLogsRequest } from './logs';
+import { type LogSink, subscribeRemote } from './logs-client';
 
 export const DEFAULT_CONTROL_TIMEOUT_MS = 30_000;
 
@@ -51,6 +53,11 @@ export class ControlClient implements ControlApi {
         } else resolve(response as ControlResponse<M>);
       });
     });
+  }
+
+  /** Streams the selected tasks' log lines to `sink`; returns how to stop. */
+  subscribeLogs(request: SubscribeLogsRequest, sink: LogSink): () => void {
+    return subscribeRemote(this.client, this.describe, request, sink);
   }
 
   close(): void {

@@ -59,6 +59,11 @@ export class CliContext {
   }
 
   api(): ControlApi {
+    return this.controlClient();
+  }
+
+  /** The client itself, for what is not a unary call (log streams). */
+  controlClient(): ControlClient {
     this.client ??= ControlClient.forSocket(this.socketPath);
     return this.client;
   }

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
+import { addLogsService, type LogSubscribe } from '../../agent/manager/logbroker/service';
 import type {
   ClusterView,
   ControlApi,
@@ -243,11 +244,13 @@ export interface FakeManager {
   close(): Promise<void>;
 }
 
-export async function startFakeManager(api: ControlApi): Promise<FakeManager> {
+/** `logs`, when given, serves Logs.SubscribeLogs as a manager's socket does. */
+export async function startFakeManager(api: ControlApi, logs?: LogSubscribe): Promise<FakeManager> {
   const dir = mkdtempSync(join(tmpdir(), 'swarmctl-'));
   const socketPath = join(dir, 'swarmd.sock');
   const server = new grpc.Server();
   addControlService(server, api);
+  if (logs) addLogsService(server, { subscribe: logs });
   await new Promise<void>((resolve, reject) =>
     server.bindAsync(`unix:${socketPath}`, grpc.ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())),
   );

@@ -28,6 +28,7 @@ import {
 } from '../service-flags';
 import { readModifyWrite } from '../update';
 import { makeGroup } from './group';
+import { addServiceLogsCommand } from './service-logs';
 
 const parseEnv = (text: string): string => parseKeyValue(text).join('=');
 
@@ -248,6 +249,8 @@ export function addServiceCommands(program: Command, ctx: CliContext): void {
       });
       ctx.print(`${rolled.id}\n`);
     });
+
+  addServiceLogsCommand(service, ctx);
 
   service
     .command('rm')

@@ -10,7 +10,8 @@
  * subscriber leaves or leadership moves.
  */
 import { ApiError } from '../../api/errors';
-import type { LogLine, LogOptions, LogSelector, PublishLogsRequest, SubscriptionMessage } from '../../api/logs';
+import type { LogSink as LogSubscriberSink } from '../../api/logs-client';
+import type { LogOptions, LogSelector, PublishLogsRequest, SubscriptionMessage } from '../../api/logs';
 import type { Task } from '../../api/objects';
 import type { MemoryStore, Subscription } from '../../store';
 import { newId } from '../../store/ids';
@@ -19,10 +20,7 @@ import { type Clock, type ComponentLogger, realClock, silentLogger, type TimerHa
 /** How long a non-follow subscription waits for nodes that were asked and never finished. */
 export const DEFAULT_COMPLETION_TIMEOUT_MS = 15_000;
 
-export interface LogSubscriberSink {
-  send(lines: LogLine[]): void;
-  end(error?: ApiError): void;
-}
+export type { LogSink as LogSubscriberSink } from '../../api/logs-client';
 
 export interface NodeListener {
   send(message: SubscriptionMessage): void;

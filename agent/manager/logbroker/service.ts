@@ -10,11 +10,13 @@ import { LEADER_ADDR_METADATA_KEY } from '../../api/dispatcher';
 import { ApiError } from '../../api/errors';
 import { LOGS_PATHS, type LogLine, publishLogsRequestSchema, type SubscribeLogsRequest, subscribeLogsRequestSchema } from '../../api/logs';
 import { requireRole } from '../../ca/tls-credentials';
-import { decodeMessage, encodeMessage, UNDECODABLE } from '../../rpc/json-codec';
+import { UNDECODABLE } from '../../rpc/json-codec';
 import { serverStreamJsonMethod, unaryJsonMethod } from '../../rpc/json-service';
-import { fromServiceError, RpcStatusError, toServerError } from '../../rpc/status';
+import { RpcStatusError, toServerError } from '../../rpc/status';
 import type { LeaderRouting } from '../controlapi/forwarder';
 import type { LogBroker, LogSubscriberSink } from './broker';
+
+export { subscribeRemote } from '../../api/logs-client';
 
 export const logBrokerServiceDefinition: grpc.ServiceDefinition = {
   listenSubscriptions: serverStreamJsonMethod(LOGS_PATHS.listenSubscriptions),
@@ -115,28 +117,4 @@ export function addLogsService(server: grpc.Server, options: LogsServiceOptions)
     });
   };
   server.addService(logsServiceDefinition, { subscribeLogs });
-}
-
-/** Subscribes on a remote manager (the leader, for a follower's relay; any manager, for swarmctl). */
-export function subscribeRemote(client: grpc.Client, describe: string, request: SubscribeLogsRequest, sink: LogSubscriberSink): () => void {
-  const stream = client.makeServerStreamRequest(LOGS_PATHS.subscribeLogs, encodeMessage, decodeMessage, request);
-  let ended = false;
-  stream.on('data', (batch: unknown) => {
-    const lines = (batch as { lines?: unknown } | null)?.lines;
-    if (Array.isArray(lines)) sink.send(lines as LogLine[]);
-  });
-  stream.on('error', (err: unknown) => {
-    if (ended) return;
-    ended = true;
-    sink.end(fromServiceError(err, describe));
-  });
-  stream.on('end', () => {
-    if (ended) return;
-    ended = true;
-    sink.end();
-  });
-  return () => {
-    ended = true;
-    stream.cancel();
-  };
 }
