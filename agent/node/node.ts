@@ -22,10 +22,13 @@ import { clientCredentials, managerChannelOptions } from '../ca/tls-credentials'
 import type { SessionMessage } from '../api/dispatcher';
 import { addDispatcherService, Dispatcher } from '../manager/dispatcher';
 import { addLogServices } from '../manager/logbroker';
+import { createOrchestration } from '../manager/orchestrator';
+import { Scheduler } from '../manager/scheduler';
 import { DockerLogSource } from '../worker/docker-logs';
 import { LogPublisher } from '../worker/log-publisher';
 import { Manager, type LeaderDuty, type ManagerOptions, type RaftTiming } from '../manager/manager';
-import { createEngineClient, describeNode, DispatcherSession } from '../worker';
+import { createEngineClient, describeNode, DispatcherSession, TaskAgent } from '../worker';
+import { DockerExecutor } from '../worker/executor';
 import { joinRaft } from '../manager/raft-join';
 import { DEFAULT_ELECTION_TICK, DEFAULT_HEARTBEAT_TICK, DEFAULT_TICK_MS } from '../raft/types';
 import { SWARMDESK_VERSION } from '../version';
@@ -78,6 +81,7 @@ export class SwarmNode {
   private renewalTimer: NodeJS.Timeout | undefined;
   private session: DispatcherSession | undefined;
   private logPublisher: LogPublisher | undefined;
+  private taskAgent: TaskAgent | undefined;
   private roleChange: Promise<void> = Promise.resolve();
   private stopped = false;
   private readonly stoppedWaiters: ((reason: string | undefined) => void)[] = [];
@@ -240,7 +244,11 @@ export class SwarmNode {
           clusterId: this.clusterId,
           logger: options.logger.child({ component: 'logbroker' }),
         });
-        return [duty, logs];
+        // The leader turns services into placed tasks: orchestrators (tasks per service), the
+        // allocator and the scheduler (a node per task); the dispatcher then hands them to nodes.
+        const orchestration = createOrchestration({ store, logger: options.logger.child({ component: 'orchestrator' }) });
+        const scheduler = new Scheduler({ store, logger: options.logger.child({ component: 'scheduler' }) });
+        return [duty, logs, orchestration, scheduler];
       },
     });
     // "Running" should mean swarmctl works: wait for a leader (bounded: with quorum lost there is none).
@@ -262,7 +270,14 @@ export class SwarmNode {
   private startSession(): void {
     const { options } = this;
     const engine = createEngineClient(options.engineAddr);
+    // The tasks this node runs, on its Docker Engine; assignments arrive over the session.
+    const tasks = new TaskAgent({
+      executor: new DockerExecutor({ nodeId: this.nodeId, engineAddr: options.engineAddr, logger: options.logger.child({ component: 'executor' }) }),
+      logger: options.logger.child({ component: 'tasks' }),
+    });
+    this.taskAgent = tasks;
     this.session = new DispatcherSession({
+      onEstablished: (link) => tasks.attach(link),
       managers: () => this.knownManagers(),
       credentials: () => clientCredentials({ ...this.credentials, expectedClusterId: this.clusterId }),
       channelOptions: managerChannelOptions,
@@ -379,6 +394,8 @@ export class SwarmNode {
     this.stopped = true;
     clearTimeout(this.renewalTimer);
     await this.session?.stop();
+    // Containers keep running: the next agent on this node adopts them.
+    await this.taskAgent?.stop();
     this.logPublisher?.stop();
     await this.roleChange;
     await this.stopManager();
