@@ -237,4 +237,22 @@ describe('Scheduler (leader duty)', () => {
     await settle(h);
     expect(task(h.store, 'while-stopped').nodeId).toBe('a');
   });
+
+  it('waits for a burst to end, but never more than maxBatchDelayMs', async () => {
+    const h = await harness([{ id: 'a' }]);
+    const v0 = h.store.version;
+    // A task every 40 ms keeps pushing the 50 ms quiet period back...
+    for (let i = 0; i < 30; i++) {
+      await createTasks(h.store, [makeTask({ id: `burst-${i}` })]);
+      await new Promise((resolve) => setImmediate(resolve));
+      h.clock.advance(40);
+      await h.scheduler.settled();
+    }
+    // ...yet after 1.2 s the first tasks are placed, in few batches rather than one per task.
+    const assigned = tasksOf(h.store).filter((t) => t.status.state === TaskState.ASSIGNED).length;
+    expect(assigned).toBeGreaterThanOrEqual(20);
+    expect(assigned).toBeLessThan(30);
+    const schedulerEntries = h.store.version - v0 - 30; // 30 entries created the tasks
+    expect(schedulerEntries).toBeLessThanOrEqual(2);
+  });
 });
