@@ -160,6 +160,37 @@ function rootCertificate(rootCaPem: string): NodeX509Certificate {
 }
 
 /**
+ * Parsing and verifying a certificate costs about a millisecond, and every heartbeat and status report
+ * of every node pays for it (it was half of an idle leader's CPU with 100 nodes), but a node presents
+ * the same certificate for weeks. So the outcome is kept per (root, certificate DER): both are
+ * immutable, so the signature check and the parsed fields cannot change. What depends on the call
+ * (the time, the cluster asked for) is still checked every time. Oldest entries go first past the cap.
+ */
+const MAX_VERIFIED_CERTIFICATES = 10_000;
+const verifiedCertificates = new Map<string, NodeCertificateInfo | null>();
+
+function verifiedCertificate(raw: Buffer, rootCaPem: string | undefined): NodeCertificateInfo | null {
+  const key = `${rootCaPem ?? ''}\n${raw.toString('base64')}`;
+  const known = verifiedCertificates.get(key);
+  if (known !== undefined) return known;
+  // A bad root PEM is our configuration error, so it throws rather than denying quietly (uncached).
+  const root = rootCaPem === undefined ? undefined : rootCertificate(rootCaPem);
+  let info: NodeCertificateInfo | null;
+  try {
+    const leaf = root === undefined ? undefined : new NodeX509Certificate(raw);
+    info = leaf !== undefined && root !== undefined && (!leaf.checkIssued(root) || !leaf.verify(root.publicKey)) ? null : parseNodeCertificate(new Uint8Array(raw));
+  } catch {
+    info = null;
+  }
+  if (verifiedCertificates.size >= MAX_VERIFIED_CERTIFICATES) {
+    const oldest = verifiedCertificates.keys().next();
+    if (oldest.done !== true) verifiedCertificates.delete(oldest.value);
+  }
+  verifiedCertificates.set(key, info);
+  return info;
+}
+
+/**
  * The verified identity of the peer of a server call, or undefined when it presented no certificate,
  * one that did not verify (grpc-js hides those: it reports only `authorized` sockets), one past its
  * validity (a connection can outlive its certificate), or one that is not a node certificate.
@@ -168,18 +199,8 @@ export function peerIdentity(call: CallWithAuthContext, options: PeerCheckOption
   const context = call.getAuthContext();
   const peer = context?.sslPeerCertificate;
   if (context?.transportSecurityType !== 'ssl' || peer?.raw === undefined) return undefined;
-  // A bad root PEM is our configuration error, so it throws rather than denying quietly.
-  const root = options.rootCaPem === undefined ? undefined : rootCertificate(options.rootCaPem);
-  let info: NodeCertificateInfo;
-  try {
-    if (root !== undefined) {
-      const leaf = new NodeX509Certificate(peer.raw);
-      if (!leaf.checkIssued(root) || !leaf.verify(root.publicKey)) return undefined;
-    }
-    info = parseNodeCertificate(new Uint8Array(peer.raw));
-  } catch {
-    return undefined;
-  }
+  const info = verifiedCertificate(peer.raw, options.rootCaPem);
+  if (info === null) return undefined;
   if (certificateValidity(info, options.now) !== 'valid') return undefined;
   if (options.clusterId !== undefined && info.clusterId !== options.clusterId) return undefined;
   return { nodeId: info.nodeId, role: info.role, clusterId: info.clusterId };

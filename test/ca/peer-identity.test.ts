@@ -41,6 +41,10 @@ describe('peer identity', async () => {
   it('re-checks the signature against our root and the cluster when asked', () => {
     expect(peerIdentity(callFrom(foreign.certPem), { rootCaPem: cluster.rootCa.certPem })).toBeUndefined();
     expect(peerIdentity(callFrom(manager.certPem), { rootCaPem: cluster.rootCa.certPem })?.nodeId).toBe(manager.nodeId);
+    // Outcomes are remembered per root and certificate: asking again, or with the other root, still answers right.
+    expect(peerIdentity(callFrom(foreign.certPem), { rootCaPem: cluster.rootCa.certPem })).toBeUndefined();
+    expect(peerIdentity(callFrom(foreign.certPem), { rootCaPem: other.rootCa.certPem })?.nodeId).toBe(foreign.nodeId);
+    expect(peerIdentity(callFrom(manager.certPem), { rootCaPem: other.rootCa.certPem })).toBeUndefined();
     expect(peerIdentity(callFrom(manager.certPem), { clusterId: other.clusterId })).toBeUndefined();
     // A CA certificate is not a node certificate.
     expect(peerIdentity(callFrom(cluster.rootCa.certPem))).toBeUndefined();
