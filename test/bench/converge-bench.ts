@@ -63,6 +63,8 @@ interface RunResult {
   /** Tasks per worker: fewest and most. */
   spread: [number, number];
   load: number;
+  /** The leader's uptime at the start and end, to find the run in its CPU profile. */
+  leaderWindow: [number, number];
 }
 
 const MANAGERS = 3;
@@ -140,6 +142,7 @@ async function converge(client: ControlClient, leader: ManagerProcess, fleet: Wo
       leaderCpuMs: (cpuAfter.cpuMicros - cpuBefore.cpuMicros) / 1000,
       spread: spreadOf(running, nodeIds),
       load: (loadBefore + load1()) / 2,
+      leaderWindow: [cpuBefore.uptimeSeconds, cpuAfter.uptimeSeconds],
     },
   };
 }
@@ -160,6 +163,7 @@ interface IdleResult {
   leaderAfterGc: UsageReport;
   followersRss: number[];
   load: number;
+  window: [number, number];
 }
 
 async function measureIdle(cluster: ManagerCluster, leader: ManagerProcess, seconds: number): Promise<IdleResult> {
@@ -173,7 +177,7 @@ async function measureIdle(cluster: ManagerCluster, leader: ManagerProcess, seco
   const afterGc = await leader.usage(true);
   const followers = cluster.managers.filter((m) => m !== leader);
   const followersRss = await Promise.all(followers.map(async (m) => (await m.usage(false)).rssBytes));
-  return { seconds, leaderCpuShare: (after.cpuMicros - before.cpuMicros) / 1000 / wall, leaderBefore: after, leaderAfterGc: afterGc, followersRss, load: load1() };
+  return { seconds, leaderCpuShare: (after.cpuMicros - before.cpuMicros) / 1000 / wall, leaderBefore: after, leaderAfterGc: afterGc, followersRss, load: load1(), window: [before.uptimeSeconds, after.uptimeSeconds] };
 }
 
 async function runScenario(scenario: Scenario): Promise<void> {
@@ -219,10 +223,10 @@ async function runScenario(scenario: Scenario): Promise<void> {
     for (let run = 1; run <= scenario.runs; run++) {
       const { result, serviceId } = await converge(client, leader, fleet, nodeIds, `bench-${run}`, scenario.tasks);
       results.push(result);
-      log(`run ${run}: converged in ${ms(result.convergeMs)} (create ${ms(result.createMs)}, all started on workers ${result.workersRunningMs === undefined ? '?' : ms(result.workersRunningMs)}), leader CPU ${ms(result.leaderCpuMs)}, tasks per worker ${result.spread[0]}..${result.spread[1]}, load ${result.load.toFixed(1)}`);
+      log(`run ${run}: converged in ${ms(result.convergeMs)} (create ${ms(result.createMs)}, all started on workers ${result.workersRunningMs === undefined ? '?' : ms(result.workersRunningMs)}), leader CPU ${ms(result.leaderCpuMs)}, tasks per worker ${result.spread[0]}..${result.spread[1]}, load ${result.load.toFixed(1)}${cpuProfDir === undefined ? '' : `, leader profile --from ${result.leaderWindow[0].toFixed(1)} --to ${result.leaderWindow[1].toFixed(1)}`}`);
       if (run === scenario.runs) {
         idle = await measureIdle(cluster, leader, Number(values['idle-seconds']));
-        log(`idle ${idle.seconds} s after convergence (heartbeats only): leader CPU ${(idle.leaderCpuShare * 100).toFixed(1)} % of a core`);
+        log(`idle ${idle.seconds} s after convergence (heartbeats only): leader CPU ${(idle.leaderCpuShare * 100).toFixed(1)} % of a core${cpuProfDir === undefined ? '' : ` (profile --from ${idle.window[0].toFixed(1)} --to ${idle.window[1].toFixed(1)})`}`);
         log(`leader memory with ${scenario.tasks} tasks: RSS ${mib(idle.leaderBefore.rssBytes)}, heap ${mib(idle.leaderBefore.heapUsedBytes)} (${mib(idle.leaderAfterGc.heapUsedBytes)} after GC, RSS then ${mib(idle.leaderAfterGc.rssBytes)}); followers RSS ${idle.followersRss.map(mib).join(', ')}; load ${idle.load.toFixed(1)}`);
       }
       await removeAndSettle(client, fleet, serviceId);

@@ -2,7 +2,7 @@
  * The managers of bench:converge: real swarmd processes (agent/cli/swarmd-main.ts, the code
  * bin/swarmd.mjs runs) on loopback, with real raft and mutual TLS, each with its own state directory
  * and control socket. converge-probe.ts is loaded into each so the benchmark can read its memory and
- * CPU time; with `cpuProfDir` each writes a V8 CPU profile there when it stops.
+ * CPU time; with `cpuProfDir` each writes V8 CPU profiles into <cpuProfDir>/<name> when it stops.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -49,7 +49,9 @@ export class ManagerProcess {
 
   async start(options: { joinAddr?: string; joinToken?: string; cpuProfDir?: string; logLevel: string }): Promise<void> {
     const nodeArgs = ['--import', 'tsx', '--expose-gc', '--import', PROBE];
-    if (options.cpuProfDir !== undefined) nodeArgs.push('--cpu-prof', '--cpu-prof-dir', options.cpuProfDir, '--cpu-prof-name', `${this.name}.cpuprofile`);
+    // One directory per manager: V8 writes a profile per thread (tsx's loader runs in a worker), the
+    // main thread's is the largest.
+    if (options.cpuProfDir !== undefined) nodeArgs.push('--cpu-prof', '--cpu-prof-dir', join(options.cpuProfDir, this.name));
     const args = [
       '--state-dir', this.stateDir,
       '--listen-remote-api', this.address,

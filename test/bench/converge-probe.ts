@@ -17,6 +17,8 @@ export interface UsageReport {
   externalBytes: number;
   /** CPU time since the process started, user + system, in microseconds. */
   cpuMicros: number;
+  /** Seconds since the process started: where a moment falls in its CPU profile (--from/--to). */
+  uptimeSeconds: number;
 }
 
 function isUsageRequest(message: unknown): message is UsageRequest {
@@ -37,6 +39,7 @@ if (process.send !== undefined) {
       heapTotalBytes: memory.heapTotal,
       externalBytes: memory.external,
       cpuMicros: cpu.user + cpu.system,
+      uptimeSeconds: process.uptime(),
     };
     process.send?.(report);
   });
