@@ -61,7 +61,7 @@ describe('a cluster formed with the join tokens', () => {
     expect(rowNamed(rows, 'mgmt-01').managerStatus).toBe('REACHABLE *');
     expect(rowNamed(rows, 'work-01').managerStatus).toBe('');
     expect(await ctlOk(m1.socket, 'node', 'ls', '-q')).toBe(`${rows.map((r) => r.id).sort().join('\n')}\n`);
-  });
+  }, 120_000);
 
   it('keeps keys private: 0600 key files, the CA key on managers only', async () => {
     const { stat } = await import('node:fs/promises');
@@ -78,7 +78,7 @@ describe('a cluster formed with the join tokens', () => {
     for (const file of await readdir(join(m1.stateDir, 'raft/wal'))) {
       expect((await readFile(join(m1.stateDir, 'raft/wal', file))).includes(secret)).toBe(false);
     }
-  });
+  }, 120_000);
 
   it('drains, pauses and activates a node', async () => {
     await ctlOk(m1.socket, 'node', 'drain', 'work-01');
@@ -87,7 +87,7 @@ describe('a cluster formed with the join tokens', () => {
     expect(rowNamed(await nodeRows(m1.socket), 'work-01').availability).toBe('PAUSE');
     await ctlOk(m3.socket, 'node', 'activate', 'work-01');
     expect(rowNamed(await nodeRows(m1.socket), 'work-01').availability).toBe('ACTIVE');
-  });
+  }, 120_000);
 
   it('promotes a worker to a reachable manager and demotes it back, dropping its CA key', async () => {
     await ctlOk(m2.socket, 'node', 'promote', 'work-01');
@@ -98,7 +98,7 @@ describe('a cluster formed with the join tokens', () => {
     await untilNodes(m1.socket, 'work-01 READY as a worker', (rows) => rowNamed(rows, 'work-01').status === 'READY');
     const { until } = await import('./harness');
     await until('the CA key gone from the demoted node', async () => access(join(w1.stateDir, 'certificates/swarm-root-ca.key')).then(() => undefined, () => true));
-  });
+  }, 120_000);
 
   it('refuses a demotion that would leave the managers without quorum, saying why', async () => {
     await m3.stop();
@@ -109,7 +109,7 @@ describe('a cluster formed with the join tokens', () => {
     expect(rowNamed(await nodeRows(m1.socket), 'mgmt-02').managerStatus).toBe('REACHABLE');
     await m3.start();
     await untilNodes(m1.socket, 'mgmt-03 back', (rows) => rowNamed(rows, 'mgmt-03').managerStatus === 'REACHABLE' && rowNamed(rows, 'mgmt-03').status === 'READY', 60_000);
-  });
+  }, 120_000);
 
   it('demotes the leader by handing leadership to another manager first', async () => {
     const leader = (await nodeRows(m2.socket)).find((r) => r.managerStatus === 'REACHABLE *');
@@ -120,7 +120,7 @@ describe('a cluster formed with the join tokens', () => {
     60_000);
     expect(['mgmt-02', 'mgmt-03']).toContain(rows.find((r) => r.managerStatus === 'REACHABLE *')?.name);
     await untilNodes(m3.socket, 'mgmt-01 READY as a worker', (r) => rowNamed(r, 'mgmt-01').status === 'READY');
-  });
+  }, 120_000);
 
   it('marks a worker DOWN when its heartbeats stop, and READY when it returns', async () => {
     w2.kill('SIGSTOP');
@@ -131,7 +131,7 @@ describe('a cluster formed with the join tokens', () => {
       w2.kill('SIGCONT');
     }
     await untilNodes(m2.socket, 'work-02 READY again', (r) => rowNamed(r, 'work-02').status === 'READY', 30_000);
-  });
+  }, 120_000);
 
   it('refuses raft and the control API to a worker certificate', async () => {
     const tls = {
@@ -151,7 +151,7 @@ describe('a cluster formed with the join tokens', () => {
     });
     raw.close();
     expect(status.code).toBe(grpc.status.PERMISSION_DENIED);
-  });
+  }, 120_000);
 
   it('rotates the worker token: the old one is refused, nodes already in stay', async () => {
     const socket = anyManager().socket;
@@ -167,7 +167,7 @@ describe('a cluster formed with the join tokens', () => {
     const w3 = await lab.startNode('work-04', { joinAddr: m2.address, joinToken: after.worker });
     await untilNodes(socket, 'work-04 READY, others untouched', (rows) => rowNamed(rows, 'work-04').status === 'READY' && rowNamed(rows, 'work-02').status === 'READY');
     expect(w3.running).toBe(true);
-  });
+  }, 120_000);
 
   it('removes a node only when it is down or with --force; the removed node stops', async () => {
     const socket = anyManager().socket;
@@ -181,5 +181,5 @@ describe('a cluster formed with the join tokens', () => {
     const removed = lab.nodes.find((n) => n.name === 'work-04');
     expect(await removed?.exited()).toBe(1);
     expect(removed?.lines.join('\n')).toContain('removed from the cluster');
-  });
+  }, 120_000);
 });

@@ -6,12 +6,19 @@ import { existsSync, readdirSync, readFileSync, rmdirSync, statSync } from 'node
 import path from 'node:path';
 import { tryRun } from './sh';
 
+/** True while `pid` runs; a zombie (killed, not yet reaped by its parent) counts as gone. */
 export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    // /proc/<pid>/stat: "pid (comm) state ..."; comm may hold spaces, so read after the last ')'.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
   }
 }
 
