@@ -237,7 +237,7 @@ export function requireRole(call: CallWithAuthContext, roles: readonly NodeRole[
 
 export interface MutualTlsListener {
   readonly port: number;
-  /** Stops accepting connections; shut the grpc.Server down separately. */
+  /** Stops accepting connections and ends the open ones; shut the grpc.Server down separately. */
   close(): Promise<void>;
 }
 
@@ -251,7 +251,12 @@ export function listenMutualTls(server: grpc.Server, host: string, port: number,
   // The TLS is ours; grpc sees decrypted HTTP/2. getAuthContext still works: it reads the session's
   // socket, which is our TLSSocket.
   const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+  // Open connections, ended by close(): tls.Server.close() alone waits for every one of them, and
+  // other nodes' sessions and raft streams never end by themselves, so a stopping manager would hang.
+  const sockets = new Set<tls.TLSSocket>();
   const tlsServer = tls.createServer({ ...tlsServerOptions(material), ALPNProtocols: ['h2'] }, (socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
     socket.on('error', () => {
       // A peer resetting the connection is routine; grpc reports failed calls itself.
     });
@@ -272,6 +277,7 @@ export function listenMutualTls(server: grpc.Server, host: string, port: number,
           new Promise<void>((done) => {
             injector.destroy();
             tlsServer.close(() => done());
+            for (const socket of sockets) socket.destroy();
           }),
       });
     });

@@ -209,6 +209,34 @@ describe('mutual TLS handshake details', () => {
     }
   });
 
+  it('ends open connections on close (listenMutualTls): a stopping manager does not wait for its peers to hang up', async () => {
+    const cluster = await makeCluster();
+    const serverNode = await cluster.issue('manager', { ipAddresses: ['127.0.0.1'] });
+    const client = await cluster.issue('worker');
+    // A stream that never ends by itself, as a worker's session stream does.
+    const watchService: grpc.ServiceDefinition = { watch: { path: '/test.Watch/Watch', ...passthrough, responseStream: true } };
+    const server = new grpc.Server();
+    server.addService(watchService, { watch: (call: grpc.ServerWritableStream<Buffer, Buffer>) => call.write(Buffer.from('hello')) });
+    const listener = await listenMutualTls(server, '127.0.0.1', 0, { rootCaPem: cluster.rootCa.certPem, certPem: serverNode.certPem, keyPem: serverNode.keyPem });
+    const WatchClient = grpc.makeGenericClientConstructor(watchService, 'Watch');
+    const channel = new WatchClient(`127.0.0.1:${listener.port}`, clientCredentials({ rootCaPem: cluster.rootCa.certPem, certPem: client.certPem, keyPem: client.keyPem }), managerChannelOptions);
+    try {
+      const watch = channel.watch as (req: Buffer) => grpc.ClientReadableStream<Buffer>;
+      const stream = watch.call(channel, Buffer.from('hi'));
+      const ended = new Promise<void>((resolve) => {
+        stream.on('error', () => resolve());
+        stream.on('end', () => resolve());
+      });
+      await new Promise((resolve) => stream.once('data', resolve));
+      const closed = await Promise.race([listener.close().then(() => 'closed'), new Promise((r) => setTimeout(() => r('still waiting'), 3000))]);
+      expect(closed).toBe('closed');
+      await ended;
+    } finally {
+      channel.close();
+      server.forceShutdown();
+    }
+  });
+
   it('shows why serverCredentials() does not use createSsl(..., false): that never requests a client certificate', async () => {
     const cluster = await makeCluster();
     const serverNode = await cluster.issue('manager');
