@@ -8,15 +8,18 @@
  * is created through the leader's control socket; the clock stops when the leader's store has every
  * task RUNNING (the control API's running-replica count, then checked task by task).
  *
- * Two scenarios: "small" (100 workers, 1,000 replicas, several runs on one cluster; SwarmKit reports
- * under 2.5 s) and "large" (1,000 workers, 30,000 replicas), each also reporting the leader's memory
- * and its CPU use while idle (heartbeats only) after convergence.
+ * Two scenarios: "small" (100 workers, one 1,000-replica service, several runs on one cluster;
+ * SwarmKit reports under 2.5 s) and "large" (1,000 workers, 30,000 replicas as 30 services of 1,000
+ * created at once: one 30,000-replica service cannot be created yet, because the replicated
+ * orchestrator writes all of a service's new tasks in one transaction, far over the 1 MiB entry
+ * limit; `--services 1` shows it). Each also reports the leader's memory and its CPU use while idle
+ * (heartbeats only) after convergence.
  *
  *   options: --scenario small|large|all (default all)  --runs N (small, default 5)
- *            --large-runs N (default 1)  --workers N --tasks N (override the chosen scenario's size)
+ *            --large-runs N (default 1)  --workers N --tasks N --services N (override the scenario's size)
  *            --worker-procs N (processes hosting the workers; default 1 per 250 workers)
  *            --idle-seconds N (default 10)  --cpu-prof DIR (V8 CPU profiles of the managers)
- *            --log-level LEVEL (managers' log level, default info)
+ *            --log-level LEVEL (managers' log level, default info)  --log-dir DIR (keep their logs)
  */
 import { execFileSync } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
@@ -37,10 +40,12 @@ const { values } = parseArgs({
     'large-runs': { type: 'string', default: '1' },
     workers: { type: 'string' },
     tasks: { type: 'string' },
+    services: { type: 'string' },
     'worker-procs': { type: 'string' },
     'idle-seconds': { type: 'string', default: '10' },
     'cpu-prof': { type: 'string' },
     'log-level': { type: 'string', default: 'info' },
+    'log-dir': { type: 'string' },
   },
 });
 
@@ -48,6 +53,8 @@ interface Scenario {
   name: string;
   workers: number;
   tasks: number;
+  /** The tasks are split evenly over this many services, created at once. */
+  services: number;
   runs: number;
 }
 
@@ -110,31 +117,37 @@ function spreadOf(tasks: readonly Task[], nodeIds: readonly string[]): [number, 
   return [Math.min(...counts), Math.max(...counts)];
 }
 
-async function converge(client: ControlClient, leader: ManagerProcess, fleet: WorkerFleet, nodeIds: string[], name: string, tasks: number): Promise<{ result: RunResult; serviceId: string }> {
+async function converge(client: ControlClient, leader: ManagerProcess, fleet: WorkerFleet, nodeIds: string[], name: string, tasks: number, services: number): Promise<{ result: RunResult; serviceIds: string[] }> {
   const pollMs = tasks > 5000 ? 100 : 20;
   const cpuBefore = await leader.usage(false);
   const loadBefore = load1();
   const started = performance.now();
-  const { service } = await client.createService({ spec: benchSpec(name, tasks) });
+  const replicas = Array.from({ length: services }, (_, i) => Math.floor(tasks / services) + (i < tasks % services ? 1 : 0));
+  const created = await Promise.all(replicas.map((n, i) => client.createService({ spec: benchSpec(services === 1 ? name : `${name}-${i + 1}`, n) })));
+  const serviceIds = created.map((c) => c.service.id);
+  const ours = new Set(serviceIds);
   const createMs = performance.now() - started;
   let workersRunningMs: number | undefined;
   const deadline = started + CONVERGE_TIMEOUT_MS;
   let convergeMs: number | undefined;
   while (convergeMs === undefined) {
-    const [view, stats] = await Promise.all([client.getService({ serviceId: service.id }), workersRunningMs === undefined ? fleet.stats() : undefined]);
+    // One call for one service; listServices counts every service's replicas in one call otherwise.
+    const counting = services === 1 ? client.getService({ serviceId: serviceIds[0] ?? '' }).then((r) => [r.service]) : client.listServices({}).then((r) => r.services);
+    const [views, stats] = await Promise.all([counting, workersRunningMs === undefined ? fleet.stats() : undefined]);
+    const running = views.filter((v) => ours.has(v.id)).reduce((n, v) => n + v.replicas.running, 0);
     const now = performance.now() - started;
     if (stats !== undefined && stats.running >= tasks) workersRunningMs = now;
-    if (view.service.replicas.running >= tasks) convergeMs = now;
-    else if (performance.now() > deadline) throw new Error(`${name}: ${view.service.replicas.running} of ${tasks} running after ${ms(CONVERGE_TIMEOUT_MS)}`);
+    if (running >= tasks) convergeMs = now;
+    else if (performance.now() > deadline) throw new Error(`${name}: ${running} of ${tasks} running after ${ms(CONVERGE_TIMEOUT_MS)}`);
     else await new Promise((r) => setTimeout(r, pollMs));
   }
   const cpuAfter = await leader.usage(false);
   // The running count is the control API's; check the store's tasks one by one as well.
-  const listed = (await client.listTasks({ serviceId: service.id })).tasks;
+  const listed = (await Promise.all(serviceIds.map((serviceId) => client.listTasks({ serviceId })))).flatMap((r) => r.tasks);
   const running = listed.filter((t) => t.status.state === TaskState.RUNNING && t.desiredState === TaskState.RUNNING);
   if (running.length !== tasks || listed.length !== tasks) throw new Error(`${name}: ${running.length} running of ${listed.length} tasks, expected ${tasks}`);
   return {
-    serviceId: service.id,
+    serviceIds,
     result: {
       convergeMs,
       createMs,
@@ -147,11 +160,11 @@ async function converge(client: ControlClient, leader: ManagerProcess, fleet: Wo
   };
 }
 
-async function removeAndSettle(client: ControlClient, fleet: WorkerFleet, serviceId: string): Promise<void> {
-  await client.removeService({ serviceId });
-  await until('the service\'s tasks to be gone', async () => {
-    const [{ tasks }, stats] = await Promise.all([client.listTasks({ serviceId }), fleet.stats()]);
-    return tasks.length === 0 && stats.running === 0 ? true : undefined;
+async function removeAndSettle(client: ControlClient, fleet: WorkerFleet, serviceIds: readonly string[]): Promise<void> {
+  for (const serviceId of serviceIds) await client.removeService({ serviceId });
+  await until('the services\' tasks to be gone', async () => {
+    const [lists, stats] = await Promise.all([Promise.all(serviceIds.map((serviceId) => client.listTasks({ serviceId }))), fleet.stats()]);
+    return lists.every((l) => l.tasks.length === 0) && stats.running === 0 ? true : undefined;
   }, CONVERGE_TIMEOUT_MS, 500);
 }
 
@@ -181,11 +194,13 @@ async function measureIdle(cluster: ManagerCluster, leader: ManagerProcess, seco
 }
 
 async function runScenario(scenario: Scenario): Promise<void> {
-  log(`\n== ${scenario.name}: ${MANAGERS} managers, ${scenario.workers} simulated workers, ${scenario.tasks} replicas, ${scenario.runs} run(s)`);
+  log(`\n== ${scenario.name}: ${MANAGERS} managers, ${scenario.workers} simulated workers, ${scenario.tasks} replicas in ${scenario.services} service(s), ${scenario.runs} run(s)`);
   const cpuProfDir = values['cpu-prof'] === undefined ? undefined : resolve(values['cpu-prof'], scenario.name);
   if (cpuProfDir !== undefined) await mkdir(cpuProfDir, { recursive: true });
   const setupStarted = performance.now();
-  const cluster = await startManagers(MANAGERS, { cpuProfDir, logLevel: values['log-level'] ?? 'info' });
+  const logDir = values['log-dir'] === undefined ? undefined : resolve(values['log-dir'], scenario.name);
+  if (logDir !== undefined) await mkdir(logDir, { recursive: true });
+  const cluster = await startManagers(MANAGERS, { cpuProfDir, logDir, logLevel: values['log-level'] ?? 'info' });
   let fleet: WorkerFleet | undefined;
   try {
     const leader = await cluster.leader();
@@ -221,15 +236,17 @@ async function runScenario(scenario: Scenario): Promise<void> {
     const results: RunResult[] = [];
     let idle: IdleResult | undefined;
     for (let run = 1; run <= scenario.runs; run++) {
-      const { result, serviceId } = await converge(client, leader, fleet, nodeIds, `bench-${run}`, scenario.tasks);
+      const { result, serviceIds } = await converge(client, leader, fleet, nodeIds, `bench-${run}`, scenario.tasks, scenario.services);
       results.push(result);
+      const leaderNow = await cluster.leader().catch(() => undefined);
+      if (leaderNow !== leader) log(`note: leadership moved from ${leader.name} to ${leaderNow?.name ?? 'nobody'} during run ${run}`);
       log(`run ${run}: converged in ${ms(result.convergeMs)} (create ${ms(result.createMs)}, all started on workers ${result.workersRunningMs === undefined ? '?' : ms(result.workersRunningMs)}), leader CPU ${ms(result.leaderCpuMs)}, tasks per worker ${result.spread[0]}..${result.spread[1]}, load ${result.load.toFixed(1)}${cpuProfDir === undefined ? '' : `, leader profile --from ${result.leaderWindow[0].toFixed(1)} --to ${result.leaderWindow[1].toFixed(1)}`}`);
       if (run === scenario.runs) {
         idle = await measureIdle(cluster, leader, Number(values['idle-seconds']));
         log(`idle ${idle.seconds} s after convergence (heartbeats only): leader CPU ${(idle.leaderCpuShare * 100).toFixed(1)} % of a core${cpuProfDir === undefined ? '' : ` (profile --from ${idle.window[0].toFixed(1)} --to ${idle.window[1].toFixed(1)})`}`);
         log(`leader memory with ${scenario.tasks} tasks: RSS ${mib(idle.leaderBefore.rssBytes)}, heap ${mib(idle.leaderBefore.heapUsedBytes)} (${mib(idle.leaderAfterGc.heapUsedBytes)} after GC, RSS then ${mib(idle.leaderAfterGc.rssBytes)}); followers RSS ${idle.followersRss.map(mib).join(', ')}; load ${idle.load.toFixed(1)}`);
       }
-      await removeAndSettle(client, fleet, serviceId);
+      await removeAndSettle(client, fleet, serviceIds);
     }
     const stats = await fleet.stats();
     if (stats.establishedTotal > scenario.workers) log(`note: ${stats.establishedTotal - scenario.workers} session(s) were re-established during the runs`);
@@ -257,12 +274,13 @@ async function main(): Promise<void> {
   log(`bench:converge on ${describeMachine()}`);
   const chosen = values.scenario ?? 'all';
   const scenarios: Scenario[] = [];
-  if (chosen === 'small' || chosen === 'all') scenarios.push({ name: 'small', workers: 100, tasks: 1000, runs: Number(values.runs) });
-  if (chosen === 'large' || chosen === 'all') scenarios.push({ name: 'large', workers: 1000, tasks: 30_000, runs: Number(values['large-runs']) });
+  if (chosen === 'small' || chosen === 'all') scenarios.push({ name: 'small', workers: 100, tasks: 1000, services: 1, runs: Number(values.runs) });
+  if (chosen === 'large' || chosen === 'all') scenarios.push({ name: 'large', workers: 1000, tasks: 30_000, services: 30, runs: Number(values['large-runs']) });
   if (scenarios.length === 0) throw new Error(`--scenario must be small, large or all, not ${chosen}`);
   for (const scenario of scenarios) {
     if (values.workers !== undefined) scenario.workers = Number(values.workers);
     if (values.tasks !== undefined) scenario.tasks = Number(values.tasks);
+    if (values.services !== undefined) scenario.services = Number(values.services);
     await runScenario(scenario);
   }
 }

@@ -5,6 +5,7 @@
  * CPU time; with `cpuProfDir` each writes V8 CPU profiles into <cpuProfDir>/<name> when it stops.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -18,6 +19,15 @@ const SWARMD_MAIN = join(REPO, 'agent/cli/swarmd-main.ts');
 const PROBE = join(import.meta.dirname, 'converge-probe.ts');
 /** Lines of output kept per manager, for the error message when one fails. */
 const KEPT_LINES = 200;
+
+export interface ManagerStartOptions {
+  joinAddr?: string;
+  joinToken?: string;
+  cpuProfDir?: string;
+  /** Keep each manager's whole output in <logDir>/<name>.log. */
+  logDir?: string;
+  logLevel: string;
+}
 
 export class ManagerProcess {
   private child: ChildProcess | undefined;
@@ -47,7 +57,7 @@ export class ManagerProcess {
     return this.lines.join('\n');
   }
 
-  async start(options: { joinAddr?: string; joinToken?: string; cpuProfDir?: string; logLevel: string }): Promise<void> {
+  async start(options: ManagerStartOptions): Promise<void> {
     const nodeArgs = ['--import', 'tsx', '--expose-gc', '--import', PROBE];
     // One directory per manager: V8 writes a profile per thread (tsx's loader runs in a worker), the
     // main thread's is the largest.
@@ -63,6 +73,11 @@ export class ManagerProcess {
     if (options.joinAddr !== undefined) args.push('--join-addr', options.joinAddr, '--join-token', options.joinToken ?? '');
     const child = spawn(process.execPath, [...nodeArgs, SWARMD_MAIN, ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
     this.child = child;
+    if (options.logDir !== undefined) {
+      const file = createWriteStream(join(options.logDir, `${this.name}.log`), { flags: 'a' });
+      child.stdout?.pipe(file);
+      child.stderr?.pipe(file);
+    }
     let buffer = '';
     const onData = (chunk: Buffer) => {
       buffer += chunk.toString();
@@ -134,7 +149,7 @@ export interface ManagerCluster {
  * Founds a cluster on the first manager, joins the others with the manager token, waits until all are
  * READY managers, and drains them so that every task goes to the simulated workers.
  */
-export async function startManagers(count: number, options: { cpuProfDir?: string; logLevel: string }): Promise<ManagerCluster> {
+export async function startManagers(count: number, options: Omit<ManagerStartOptions, 'joinAddr' | 'joinToken'>): Promise<ManagerCluster> {
   const dir = await mkdtemp(join(tmpdir(), 'swarmdesk-converge-'));
   const managers: ManagerProcess[] = [];
   const clients = new Map<ManagerProcess, ControlClient>();
