@@ -227,8 +227,9 @@ describe('id prefix lookup', () => {
   });
 
   it('makes 25-character base-36 ids', () => {
-    const ids = new Set(Array.from({ length: 200 }, () => newId()));
-    expect(ids.size).toBe(200);
+    // Over several refills of the random pool (256 ids each): no id repeats across a refill.
+    const ids = new Set(Array.from({ length: 1000 }, () => newId()));
+    expect(ids.size).toBe(1000);
     for (const id of ids) expect(id).toMatch(/^[0-9a-z]{25}$/);
   });
 });
