@@ -17,6 +17,7 @@
  *
  *   options: --scenario small|large|all (default all)  --runs N (small, default 5)
  *            --large-runs N (default 1)  --workers N --tasks N --services N (override the scenario's size)
+ *            --all-at-once (create the services concurrently rather than one after another)
  *            --worker-procs N (processes hosting the workers; default 1 per 250 workers)
  *            --idle-seconds N (default 10)  --cpu-prof DIR (V8 CPU profiles of the managers)
  *            --log-level LEVEL (managers' log level, default info)  --log-dir DIR (keep their logs)
@@ -41,6 +42,7 @@ const { values } = parseArgs({
     workers: { type: 'string' },
     tasks: { type: 'string' },
     services: { type: 'string' },
+    'all-at-once': { type: 'boolean', default: false },
     'worker-procs': { type: 'string' },
     'idle-seconds': { type: 'string', default: '10' },
     'cpu-prof': { type: 'string' },
@@ -123,7 +125,12 @@ async function converge(client: ControlClient, leader: ManagerProcess, fleet: Wo
   const loadBefore = load1();
   const started = performance.now();
   const replicas = Array.from({ length: services }, (_, i) => Math.floor(tasks / services) + (i < tasks % services ? 1 : 0));
-  const created = await Promise.all(replicas.map((n, i) => client.createService({ spec: benchSpec(services === 1 ? name : `${name}-${i + 1}`, n) })));
+  const create = (n: number, i: number) => client.createService({ spec: benchSpec(services === 1 ? name : `${name}-${i + 1}`, n) });
+  // Created one after another: 30 services at once make the orchestrator create 30,000 tasks in one
+  // synchronous pass, longer than the election timeout, and leadership then flaps (see BENCHMARKS.md).
+  const created: Awaited<ReturnType<typeof create>>[] = [];
+  if (values['all-at-once'] === true) created.push(...(await Promise.all(replicas.map(create))));
+  else for (const [i, n] of replicas.entries()) created.push(await create(n, i));
   const serviceIds = created.map((c) => c.service.id);
   const ours = new Set(serviceIds);
   const createMs = performance.now() - started;
