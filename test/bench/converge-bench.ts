@@ -292,6 +292,11 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+try {
+  await main();
+} catch (err) {
+  process.stderr.write(`bench:converge failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = 1;
+}
 // gRPC channels keep the event loop alive after the clients close.
-process.exit(0);
+process.exit();
