@@ -5,7 +5,9 @@
  *                 `specVersion` = the service's, slot 1..N (replicated) or nodeId preset (global);
  *   allocator     NEW -> PENDING once its resources (ports, later networks) are settled;
  *   scheduler     PENDING (nodeId empty, or preset for global) -> ASSIGNED with a nodeId, or leaves it
- *                 PENDING with `status.err` saying why no node fits;
+ *                 PENDING with `status.err` saying why no node fits; only tasks still desired RUNNING:
+ *                 a task told to stop before any node got it is never reported on by a worker, so the
+ *                 updater and the reaper treat it as stopped;
  *   dispatcher    streams each node the tasks assigned to it; writes what the node reports, in batches;
  *   worker        ACCEPTED -> PREPARING -> READY -> STARTING -> RUNNING -> COMPLETE | FAILED, or
  *                 REJECTED (e.g. image missing), or SHUTDOWN once desiredState asks it to stop;
