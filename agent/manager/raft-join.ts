@@ -14,12 +14,10 @@ import type { RaftRunner } from '../raft/runner';
 import type { MemoryStore } from '../store';
 import { decodeMessage, encodeMessage } from '../rpc/json-codec';
 import { unaryJsonMethod } from '../rpc/json-service';
-import { fromServiceError, RpcStatusError, toServerError } from '../rpc/status';
+import { fromServiceError, notLeaderError, toServerError } from '../rpc/status';
 import { membershipOf } from './raft-membership';
 
 export const RAFT_JOIN_PATH = '/swarmdesk.raft.Membership/Join';
-/** Trailing metadata naming the leader (shared with the dispatcher), so a joiner goes straight there. */
-const LEADER_ADDRESS_KEY = LEADER_ADDR_METADATA_KEY;
 
 export interface RaftJoinResponse {
   raftId: number;
@@ -53,10 +51,7 @@ function parseJoinRequest(request: unknown): { addr: string } {
 async function join(options: RaftJoinServiceOptions, nodeId: string, addr: string): Promise<RaftJoinResponse> {
   const runner = options.runner();
   if (runner === undefined || !runner.isLeader) {
-    const error = new RpcStatusError(grpc.status.UNAVAILABLE, 'this manager is not the raft leader', 'Unavailable');
-    const leaderAddress = runner === undefined ? undefined : membershipOf(runner).addresses.get(runner.status().leaderId);
-    if (leaderAddress !== undefined) error.metadata.set(LEADER_ADDRESS_KEY, leaderAddress);
-    throw error;
+    throw notLeaderError(runner === undefined ? undefined : membershipOf(runner).addresses.get(runner.status().leaderId));
   }
   const node = options.store.get('node', nodeId);
   if (node === undefined) throw new ApiError('PermissionDenied', `node ${nodeId} was removed from the cluster`);
@@ -122,7 +117,7 @@ export async function joinRaft(options: {
       return await new Promise<RaftJoinResponse>((resolve, reject) => {
         client.makeUnaryRequest(RAFT_JOIN_PATH, encodeMessage, decodeMessage, { addr: options.addr }, { deadline: Math.min(options.deadline, Date.now() + 10_000) }, (err, response) => {
           if (err) {
-            const hint = err.metadata?.get(LEADER_ADDRESS_KEY)[0];
+            const hint = err.metadata?.get(LEADER_ADDR_METADATA_KEY)[0];
             if (typeof hint === 'string' && !queue.includes(hint)) queue.splice(attempt + 1, 0, hint);
             reject(fromServiceError(err, `the manager at ${address}`));
           } else if (isJoinResponse(response)) resolve(response);

@@ -8,7 +8,6 @@
  * - neither: found a new cluster, with this node as its first manager and raft leader.
  */
 import { randomInt } from 'node:crypto';
-import { hostname as osHostname } from 'node:os';
 import type { VersionInfo } from '../api/control';
 import { newClusterId, newNodeId } from '../ca/ids';
 import { joinCluster, renewNodeCertificate } from '../ca/join-client';
@@ -32,7 +31,7 @@ import { DockerExecutor } from '../worker/executor';
 import { joinRaft } from '../manager/raft-join';
 import { DEFAULT_ELECTION_TICK, DEFAULT_HEARTBEAT_TICK, DEFAULT_TICK_MS } from '../raft/types';
 import { SWARMDESK_VERSION } from '../version';
-import { advertiseAddress, formatHostPort, type HostPort, parseHostPort } from './addresses';
+import { advertiseAddress, type HostPort, parseHostPort } from './addresses';
 import {
   ensureStateDir,
   type PersistedNodeState,
@@ -418,9 +417,3 @@ async function foundCluster(paths: StatePaths, advertise: string): Promise<{ cre
   await writeCredentials(paths, credentials, 'manager');
   return { credentials, state };
 }
-
-export function defaultHostname(flag: string | undefined): string {
-  return flag ?? osHostname();
-}
-
-export { formatHostPort };

@@ -4,6 +4,7 @@
  * message intact, even when a follower forwarded the call.
  */
 import * as grpc from '@grpc/grpc-js';
+import { LEADER_ADDR_METADATA_KEY } from '../api/dispatcher';
 import { ApiError, type ErrorCode, isApiError } from '../api/errors';
 
 const STATUS_BY_CODE: Readonly<Record<ErrorCode, grpc.status>> = {
@@ -39,6 +40,20 @@ export class RpcStatusError extends Error implements grpc.ServerErrorResponse {
     this.details = message;
     if (errorCode !== undefined) this.metadata.set(ERROR_CODE_KEY, errorCode);
   }
+}
+
+/**
+ * UNAVAILABLE from a manager that is not the leader, naming the leader (message and trailing metadata)
+ * when it is known, so a node or joining manager can dial it next.
+ */
+export function notLeaderError(leaderAddress: string | undefined): RpcStatusError {
+  const err = new RpcStatusError(
+    grpc.status.UNAVAILABLE,
+    leaderAddress === undefined ? 'this manager is not the leader, and no leader is known yet' : `this manager is not the leader; the leader is at ${leaderAddress}`,
+    'Unavailable',
+  );
+  if (leaderAddress !== undefined) err.metadata.set(LEADER_ADDR_METADATA_KEY, leaderAddress);
+  return err;
 }
 
 export function isServiceError(err: unknown): err is grpc.ServiceError {

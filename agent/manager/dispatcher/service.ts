@@ -23,7 +23,7 @@ import {
 import { ApiError, isApiError } from '../../api/errors';
 import { type CallWithAuthContext, requireRole } from '../../ca/tls-credentials';
 import { serverStreamJsonMethod, unaryJsonMethod } from '../../rpc/json-service';
-import { RpcStatusError, toServerError } from '../../rpc/status';
+import { notLeaderError, type RpcStatusError, toServerError } from '../../rpc/status';
 import { type ComponentLogger, silentLogger } from '../../runtime';
 import type { AssignmentsSink, AssignmentsStream } from './assignments';
 import type { Dispatcher, OpenSession, SessionSink } from './dispatcher';
@@ -56,14 +56,7 @@ function authorize(call: CallWithAuthContext, options: DispatcherServiceOptions)
 }
 
 function notLeader(options: DispatcherServiceOptions): RpcStatusError {
-  const leader = options.leaderAddress();
-  const err = new RpcStatusError(
-    grpc.status.UNAVAILABLE,
-    leader === undefined ? 'this manager is not the leader, and no leader is known yet' : `this manager is not the leader; the leader is at ${leader}`,
-    'Unavailable',
-  );
-  if (leader !== undefined) err.metadata.set(LEADER_ADDR_METADATA_KEY, leader);
-  return err;
+  return notLeaderError(options.leaderAddress());
 }
 
 function runningDispatcher(options: DispatcherServiceOptions): Dispatcher {

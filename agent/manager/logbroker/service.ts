@@ -6,13 +6,12 @@
  * relay cannot bounce.
  */
 import * as grpc from '@grpc/grpc-js';
-import { LEADER_ADDR_METADATA_KEY } from '../../api/dispatcher';
 import { ApiError } from '../../api/errors';
 import { LOGS_PATHS, type LogLine, publishLogsRequestSchema, type SubscribeLogsRequest, subscribeLogsRequestSchema } from '../../api/logs';
 import { requireRole } from '../../ca/tls-credentials';
 import { UNDECODABLE } from '../../rpc/json-codec';
 import { serverStreamJsonMethod, unaryJsonMethod } from '../../rpc/json-service';
-import { RpcStatusError, toServerError } from '../../rpc/status';
+import { notLeaderError, type RpcStatusError, toServerError } from '../../rpc/status';
 import type { LeaderRouting } from '../controlapi/forwarder';
 import type { LogBroker, LogSubscriberSink } from './broker';
 
@@ -38,10 +37,7 @@ function parse<T>(schema: { safeParse(value: unknown): { success: true; data: T 
 }
 
 function notLeader(routing: LeaderRouting): RpcStatusError {
-  const leader = routing.leaderAddress();
-  const err = new RpcStatusError(grpc.status.UNAVAILABLE, 'this manager is not the leader', 'Unavailable');
-  if (leader !== undefined) err.metadata.set(LEADER_ADDR_METADATA_KEY, leader);
-  return err;
+  return notLeaderError(routing.leaderAddress());
 }
 
 export interface LogBrokerServiceOptions {
