@@ -10,11 +10,14 @@
  *                 updater and the reaper treat it as stopped;
  *   dispatcher    streams each node the tasks assigned to it; writes what the node reports, in batches;
  *   worker        ACCEPTED -> PREPARING -> READY -> STARTING -> RUNNING -> COMPLETE | FAILED, or
- *                 REJECTED (e.g. image missing), or SHUTDOWN once desiredState asks it to stop;
- *   orchestrator  stops a task by raising desiredState to SHUTDOWN (REMOVE when its service is
- *                 deleted); it never lowers desiredState and never edits a task's spec;
- *   task reaper   deletes finished tasks beyond the cluster's history limit per slot, and the tasks
- *                 of deleted services once they have stopped.
+ *                 REJECTED (e.g. image missing), or SHUTDOWN once desiredState asks it to stop; a task
+ *                 desired REMOVE also has its container removed once it has stopped;
+ *   orchestrator  stops a task by raising desiredState to SHUTDOWN when the instance lives on (restart,
+ *                 update, node drained), to REMOVE when the instance goes away for good (its service
+ *                 deleted, its slot retired by a scale-down); it never lowers desiredState and never
+ *                 edits a task's spec;
+ *   task reaper   deletes finished tasks beyond the cluster's history limit per slot, and tasks desired
+ *                 REMOVE once they have stopped (or were never given to a node).
  * The observed state only moves forward (see advanceStatus): a late or repeated report can never
  * bring a finished task back.
  */

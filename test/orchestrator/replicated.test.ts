@@ -36,7 +36,7 @@ describe('replicated orchestrator', () => {
     }
   });
 
-  it('scales up into new slots and down by retiring the highest slots', async () => {
+  it('scales up into new slots and down by retiring the highest slots (desired REMOVE, deleted once stopped)', async () => {
     world = await createWorld();
     await world.addNode('n1');
     const service = await world.createService({ replicas: 3 });
@@ -54,12 +54,14 @@ describe('replicated orchestrator', () => {
     expect(describeTasks(world.tasks(service.id))).toEqual([
       '1:RUNNING/RUNNING',
       '2:RUNNING/RUNNING',
-      '3:RUNNING/SHUTDOWN',
-      '4:RUNNING/SHUTDOWN',
-      '5:RUNNING/SHUTDOWN',
+      '3:RUNNING/REMOVE',
+      '4:RUNNING/REMOVE',
+      '5:RUNNING/REMOVE',
     ]);
     await world.converge();
     expect(world.running(service.id).map((t) => t.slot)).toEqual([1, 2]);
+    // Once the node reported them stopped, the retired slots' tasks are deleted: only the live slots remain.
+    expect(describeTasks(world.tasks(service.id))).toEqual(['1:RUNNING/RUNNING', '2:RUNNING/RUNNING']);
 
     // Scaling up again reuses the lowest free slots.
     await world.updateService(service.id, (s) => ({ ...s, mode: { replicated: { replicas: 4 } } }));

@@ -125,7 +125,8 @@ describe('restart supervisor', () => {
     await world.settle();
     world.clock.advance(5000);
     await world.converge();
-    expect(world.tasks(service.id).filter((t) => t.slot === 2)).toHaveLength(1);
+    // No replacement, and the retired slot's failed task is gone from the store (desired REMOVE, reaped).
+    expect(world.tasks(service.id).filter((t) => t.slot === 2)).toHaveLength(0);
     expect(world.running(service.id).map((t) => t.slot)).toEqual([1]);
   });
 });

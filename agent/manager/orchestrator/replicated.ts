@@ -2,8 +2,10 @@
  * The replicated orchestrator (SwarmKit's orchestrator/replicated): keeps one live task in each slot
  * 1..replicas of every replicated service.
  *
- * - Scaling up fills the lowest free slot numbers; scaling down retires the highest occupied slots
- *   (their tasks get desiredState SHUTDOWN).
+ * - Scaling up fills the lowest free slot numbers; scaling down retires the highest occupied slots:
+ *   their tasks get desiredState REMOVE (as SwarmKit's), so the worker stops and removes their
+ *   containers and the task reaper deletes them once stopped. A slot left with no live task and not
+ *   refilled (a dead slot above the replica count) goes the same way, history included.
  * - A slot whose task was told to stop by someone else (the constraint enforcer moving it off a
  *   drained or lost node, a new leader finding it empty) is refilled at once; the scheduler picks a node.
  * - A task that finished while still desired RUNNING goes to the restart supervisor, which refills the
@@ -145,6 +147,7 @@ export class ReplicatedOrchestrator {
       created++;
     }
     if (created > 0) logger.debug('replicated orchestrator created tasks', { serviceId, created });
+    for (const [slot, tasks] of slots) if (!kept.has(slot)) this.retire(tx, service, slot, tasks);
   }
 
   /** Slots with a live task or a claim, ascending (read after this pass's restarts). */
@@ -161,7 +164,8 @@ export class ReplicatedOrchestrator {
 
   private retire(tx: WriteTx, service: Service, slot: number, tasks: readonly Task[]): void {
     this.options.claims.cancel(service.id, slotKey(slot));
-    for (const task of tasks) raiseDesiredState(tx, task.id, TaskState.SHUTDOWN);
-    this.options.logger.debug('slot retired (scaled down)', { serviceId: service.id, slot });
+    let raised = 0;
+    for (const task of tasks) if (raiseDesiredState(tx, task.id, TaskState.REMOVE)) raised++;
+    if (raised > 0) this.options.logger.debug('slot retired: its tasks are going away', { serviceId: service.id, slot, tasks: raised });
   }
 }
