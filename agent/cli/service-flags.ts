@@ -60,8 +60,20 @@ export function parseDurationFlag(text: string): number {
 
 /** `published:target[/protocol]`, or `target[/protocol]` to let the node pick the published port. */
 export function parsePort(text: string): PortConfig {
+  return portFrom(text, 'use published:target[/protocol], e.g. 8080:80 or 5353:53/udp.');
+}
+
+/**
+ * `--publish-rm`, after Docker: `target[/protocol]` removes every port with that target (the form
+ * Docker documents); `published:target[/protocol]` only the one published there.
+ */
+export function parsePortToRemove(text: string): PortConfig {
+  return portFrom(text, 'use target[/protocol], e.g. 80 or 53/udp (or published:target[/protocol] for one of several).');
+}
+
+function portFrom(text: string, usage: string): PortConfig {
   const match = /^(?:(\d+):)?(\d+)(?:\/(\w+))?$/.exec(text.trim());
-  if (match === null) invalid('use published:target[/protocol], e.g. 8080:80 or 5353:53/udp.');
+  if (match === null) invalid(usage);
   const protocol = (match[3] ?? 'tcp').toLowerCase();
   if (protocol !== 'tcp' && protocol !== 'udp' && protocol !== 'sctp') invalid(`unknown protocol "${match[3]}" (use tcp, udp or sctp).`);
   const targetPort = Number(match[2]);

@@ -234,6 +234,113 @@ describe('service update', () => {
     });
   });
 
+  it('adds, replaces and removes mounts, published ports and spread preferences, keeping the rest', async () => {
+    const spec = structuredClone(NGINX.spec);
+    spec.task.container.mounts = [
+      { type: 'bind', source: '/srv', target: '/www', readOnly: true },
+      { type: 'volume', source: 'data', target: '/data' },
+    ];
+    spec.task.placement = { constraints: ['node.role==worker'], preferences: [{ spread: { descriptor: 'node.labels.zone' } }] };
+    spec.endpoint = {
+      mode: 'vip',
+      ports: [
+        { protocol: 'tcp', targetPort: 80, publishedPort: 8080, publishMode: 'host' },
+        { protocol: 'udp', targetPort: 53, publishedPort: 5353, publishMode: 'host' },
+        { protocol: 'tcp', targetPort: 9000, publishedPort: 9000, publishMode: 'host' },
+      ],
+    };
+    api.services.set(NGINX.id, { ...NGINX, spec });
+    const result = await ctl(
+      'service', 'update', 'nginx',
+      '--mount-rm', '/data', '--mount-add', 'type=bind,source=/srv/v2,target=/www', '--mount-add', 'type=tmpfs,target=/tmp',
+      '--publish-rm', '53/udp', '--publish-rm', '80', '--publish-add', '8081:80', '--publish-add', '9000:9001',
+      '--placement-pref-rm', 'spread=node.labels.zone', '--placement-pref-add', 'spread=node.labels.rack',
+    );
+    expect(result).toEqual({ code: 0, stderr: '', stdout: `${SERVICE_ID}\n` });
+    expect(updatedSpec()).toEqual({
+      ...NGINX.spec,
+      task: {
+        container: {
+          image: 'nginx:1.11.1-alpine',
+          mounts: [
+            { type: 'bind', source: '/srv/v2', target: '/www' },
+            { type: 'tmpfs', target: '/tmp' },
+          ],
+        },
+        placement: { constraints: ['node.role==worker'], preferences: [{ spread: { descriptor: 'node.labels.rack' } }] },
+      },
+      endpoint: {
+        mode: 'vip',
+        ports: [
+          { protocol: 'tcp', targetPort: 80, publishedPort: 8081, publishMode: 'host' },
+          { protocol: 'tcp', targetPort: 9001, publishedPort: 9000, publishMode: 'host' },
+        ],
+      },
+    });
+  });
+
+  it('--publish-rm published:target removes only that one; removing the last port and mount leaves none', async () => {
+    const spec = structuredClone(NGINX.spec);
+    spec.task.container.mounts = [{ type: 'tmpfs', target: '/tmp' }];
+    spec.endpoint = {
+      mode: 'vip',
+      ports: [
+        { protocol: 'tcp', targetPort: 80, publishedPort: 8080, publishMode: 'host' },
+        { protocol: 'tcp', targetPort: 80, publishedPort: 8081, publishMode: 'host' },
+      ],
+    };
+    api.services.set(NGINX.id, { ...NGINX, spec });
+    expect((await ctl('service', 'update', 'nginx', '--publish-rm', '8081:80')).code).toBe(0);
+    expect(updatedSpec()?.endpoint?.ports).toEqual([{ protocol: 'tcp', targetPort: 80, publishedPort: 8080, publishMode: 'host' }]);
+    expect((await ctl('service', 'update', 'nginx', '--publish-rm', '80', '--mount-rm', '/tmp')).code).toBe(0);
+    expect(updatedSpec()).toEqual(NGINX.spec);
+  });
+
+  it('--publish-add and --mount-add on a service without any', async () => {
+    expect((await ctl('service', 'update', 'nginx', '--publish-add', '8080:80', '--publish-add', '53/udp', '--mount-add', 'type=volume,source=data,target=/data,ro')).code).toBe(0);
+    expect(updatedSpec()).toEqual({
+      ...NGINX.spec,
+      task: { container: { image: 'nginx:1.11.1-alpine', mounts: [{ type: 'volume', source: 'data', target: '/data', readOnly: true }] } },
+      endpoint: {
+        mode: 'vip',
+        ports: [
+          { protocol: 'tcp', targetPort: 80, publishedPort: 8080, publishMode: 'host' },
+          { protocol: 'udp', targetPort: 53, publishMode: 'host' },
+        ],
+      },
+    });
+  });
+
+  it('refuses mounts, ports and preferences it cannot apply, naming the flag, without writing', async () => {
+    const cases: [string[], string][] = [
+      [['--publish-rm', '80'], 'Error: service nginx publishes no port 80/tcp (--publish-rm)\n'],
+      [['--publish-rm', '80:http'], "Error: option '--publish-rm <port>' argument '80:http' is invalid. use target[/protocol], e.g. 80 or 53/udp (or published:target[/protocol] for one of several).\n"],
+      [['--publish-add', '80/icmp'], 'Error: option \'--publish-add <port>\' argument \'80/icmp\' is invalid. unknown protocol "icmp" (use tcp, udp or sctp).\n'],
+      [['--mount-rm', '/data'], 'Error: service nginx has no mount at "/data" (--mount-rm takes a mount\'s target)\n'],
+      [['--mount-add', 'type=bind,src=/a'], "Error: option '--mount-add <mount>' argument 'type=bind,src=/a' is invalid. give a target, e.g. type=volume,source=data,target=/data.\n"],
+      [['--mount-add', 'type=bind,target=/a'], 'Error: spec.task.container.mounts.0.source: required for a bind mount\n'],
+      [['--mount-add', 'type=tmpfs,target=/a', '--mount-add', 'type=volume,target=/a'], 'Error: --mount-add: two mounts at "/a"\n'],
+      [['--placement-pref-rm', 'spread=node.labels.zone'], 'Error: service nginx has no placement preference "spread=node.labels.zone"\n'],
+      [['--placement-pref-add', 'pack=node.labels.zone'], "Error: option '--placement-pref-add <pref>' argument 'pack=node.labels.zone' is invalid. use spread=node.labels.<name>.\n"],
+      [['--mode', 'global'], 'Error: service update does not take --mode: a service stays replicated or global; remove it and create it again with the other --mode\n'],
+      [['--name', 'web'], 'Error: service update does not take --name: a service cannot be renamed; create a new one with swarmctl service create\n'],
+      [['--ports', '8080:80'], 'Error: service update does not take --ports: use --publish-add published:target[/protocol] or --publish-rm target[/protocol]\n'],
+      [['--mount', 'type=tmpfs,target=/a'], 'Error: service update does not take --mount: use --mount-add <mount> or --mount-rm <target>\n'],
+      [['--env', 'A=1'], 'Error: service update does not take --env: use --env-add KEY=value or --env-rm KEY\n'],
+      [['--placement-pref', 'spread=node.labels.zone'], 'Error: service update does not take --placement-pref: use --placement-pref-add spread=<label> or --placement-pref-rm spread=<label>\n'],
+    ];
+    for (const [flags, stderr] of cases) {
+      expect(await ctl('service', 'update', 'nginx', ...flags)).toEqual({ code: 1, stdout: '', stderr });
+    }
+    expect(api.requests('updateService')).toEqual([]);
+  });
+
+  it('update --help lists the add/rm flags and not the refused create-only ones', async () => {
+    const help = (await ctl('service', 'update', '--help')).stdout;
+    for (const flag of ['--mount-add', '--mount-rm', '--publish-add', '--publish-rm', '--placement-pref-add', '--placement-pref-rm']) expect(help).toContain(`${flag} <`);
+    expect(help).not.toMatch(/--mode|--ports|--name /);
+  });
+
   it('--force asks the manager to replace every task', async () => {
     await ctl('service', 'update', 'nginx', '--force');
     expect(api.requests('updateService').map((request) => request.force)).toEqual([true]);

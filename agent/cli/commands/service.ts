@@ -1,5 +1,5 @@
 /** `swarmctl service ...`: create, list, inspect, update, roll back and remove services. */
-import { type Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { ControlApi, ServiceView } from '../../api/control';
 import { isApiError } from '../../api/errors';
 import type { PlacementPreference, ServiceSpec } from '../../api/objects';
@@ -22,10 +22,12 @@ import {
   parseMemory,
   parseMount,
   parsePort,
+  parsePortToRemove,
   parseRatio,
   RESTART_CONDITIONS,
   type SharedServiceFlags,
 } from '../service-flags';
+import { applyUpdateFlags, CREATE_ONLY_FLAGS, refuseCreateOnlyFlags, type UpdateFlags } from '../service-update-flags';
 import { readModifyWrite } from '../update';
 import { makeGroup } from './group';
 import { addServiceLogsCommand } from './service-logs';
@@ -100,48 +102,6 @@ export function specFromCreateFlags(flags: CreateFlags): ServiceSpec {
   return validateServiceSpec(applySharedFlags(spec, flags, `service ${flags.name}`));
 }
 
-interface UpdateFlags extends SharedServiceFlags {
-  envAdd?: string[];
-  envRm?: string[];
-  constraintAdd?: string[];
-  constraintRm?: string[];
-  labelAdd?: [string, string][];
-  labelRm?: string[];
-  force?: boolean;
-}
-
-function envKey(entry: string): string {
-  return entry.slice(0, entry.indexOf('='));
-}
-
-/** The spec (a private copy) with the update's flags applied; refuses removing what is not there. */
-export function applyUpdateFlags(spec: ServiceSpec, flags: UpdateFlags, subject: string): ServiceSpec {
-  if (flags.envAdd !== undefined || flags.envRm !== undefined) {
-    let env = spec.task.container.env ?? [];
-    for (const key of flags.envRm ?? []) {
-      if (!env.some((entry) => envKey(entry) === key)) throw new CliError(`${subject} has no environment variable "${key}"`);
-      env = env.filter((entry) => envKey(entry) !== key);
-    }
-    for (const entry of flags.envAdd ?? []) env = [...env.filter((existing) => envKey(existing) !== envKey(entry)), entry];
-    spec.task.container.env = env;
-  }
-  if (flags.constraintAdd !== undefined || flags.constraintRm !== undefined) {
-    const placement = spec.task.placement ?? { constraints: [] };
-    for (const constraint of flags.constraintRm ?? []) {
-      if (!placement.constraints.includes(constraint)) throw new CliError(`${subject} has no constraint "${constraint}"`);
-      placement.constraints = placement.constraints.filter((existing) => existing !== constraint);
-    }
-    for (const constraint of flags.constraintAdd ?? []) if (!placement.constraints.includes(constraint)) placement.constraints.push(constraint);
-    spec.task.placement = placement;
-  }
-  for (const key of flags.labelRm ?? []) {
-    if (!(key in spec.labels)) throw new CliError(`${subject} has no label "${key}"`);
-    delete spec.labels[key];
-  }
-  for (const [key, value] of flags.labelAdd ?? []) spec.labels[key] = value;
-  return validateServiceSpec(applySharedFlags(spec, flags, subject));
-}
-
 async function showService(ctx: CliContext, input: string, all: boolean): Promise<void> {
   const api = ctx.api();
   const service = await resolveService(api, input);
@@ -204,7 +164,7 @@ export function addServiceCommands(program: Command, ctx: CliContext): void {
       await showService(ctx, input, options.all === true);
     });
 
-  addSharedOptions(
+  const updateCommand = addSharedOptions(
     service
       .command('update')
       .description('Update a service')
@@ -216,8 +176,20 @@ export function addServiceCommands(program: Command, ctx: CliContext): void {
       .option('--constraint-rm <expr>', 'Remove a placement constraint (repeatable)', collectText)
       .option('--label-add <key=value>', 'Add or replace a service label (repeatable)', collect(parseKeyValue))
       .option('--label-rm <key>', 'Remove a service label (repeatable)', collectText)
+      .option('--mount-add <mount>', 'Add or replace (by target) a mount, e.g. type=volume,source=data,target=/data (repeatable)', collect(parseMount))
+      .option('--mount-rm <target>', 'Remove the mount at this target path (repeatable)', collectText)
+      .option('--publish-add <port>', 'Publish a port on the node, or change the one on that published port: published:target[/protocol] (repeatable)', collect(parsePort))
+      .option('--publish-rm <port>', 'Stop publishing a port, by its target: target[/protocol] (repeatable)', collect(parsePortToRemove))
+      .option('--placement-pref-add <pref>', 'Add a spread preference: spread=node.labels.<name> (repeatable)', collect(parsePreference))
+      .option('--placement-pref-rm <pref>', 'Remove a spread preference: spread=node.labels.<name> (repeatable)', collect(parsePreference))
       .option('--force', 'Replace every task, even if nothing changed'),
-  ).action(async (input: string, flags: UpdateFlags) => {
+  );
+  for (const { flag } of Object.values(CREATE_ONLY_FLAGS)) {
+    // Hidden: taken only to be refused with a hint, rather than commander's bare "unknown option".
+    updateCommand.addOption(new Option(`${flag} <value>`).hideHelp().argParser(collectText));
+  }
+  updateCommand.action(async (input: string, flags: UpdateFlags & Record<string, unknown>) => {
+    refuseCreateOnlyFlags(flags);
     if (Object.values(flags).every((value) => value === undefined)) {
       throw new CliError(`nothing to update: give the settings to change (see swarmctl service update --help)`);
     }

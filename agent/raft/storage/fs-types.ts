@@ -8,18 +8,31 @@
  * file's bytes durable; `syncDir` makes a directory's entries (creates, renames, unlinks) durable.
  */
 
-/** A file opened for appending. Writes always land at the end of the file. */
+/**
+ * A file opened for appending. Appends land at `size`, the end of what was written through this handle
+ * (the file's length at open plus every append), which is the end of the file unless space was reserved.
+ */
 export interface AppendFile {
   readonly path: string;
-  /** Current length in bytes: the size at open plus everything appended through this handle. */
+  /** Where the next append lands: the length at open plus everything appended through this handle. */
   readonly size: number;
+  /** The file's length: at least `size`; more once `reserve` has added zero bytes past it. */
+  readonly reserved: number;
   /**
    * True when every append is durable once it resolves (opened with `durableWrites`, O_DSYNC): one
    * system call instead of a write and an fdatasync. `datasync` then has nothing left to do.
    */
   readonly durableWrites: boolean;
-  /** Write all of `data` at the end of the file. Not durable until `datasync`. */
+  /** Write all of `data` at `size`. Not durable until `datasync`. */
   append(data: Uint8Array): Promise<void>;
+  /**
+   * Preallocate: grow the file to `length` bytes of zeros past `size` (no-op if it is that long), and
+   * make the growth durable before resolving. Later appends into the reserved bytes then overwrite
+   * allocated blocks without changing the file's length, so making them durable needs no metadata
+   * update (on ext4, no journal commit per fdatasync or O_DSYNC write). Readers of such a file see the
+   * zeros after the written records.
+   */
+  reserve(length: number): Promise<void>;
   /** fdatasync: the file's content (and size) are durable when this resolves. */
   datasync(): Promise<void>;
   close(): Promise<void>;

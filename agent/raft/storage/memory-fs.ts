@@ -4,13 +4,15 @@
  *
  * Model (deliberately pessimistic, close to POSIX guarantees rather than to any one file system):
  * - Each file (inode) has durable content and a current content. `datasync` makes the current content
- *   durable. Until then appended bytes are an unsynced tail, and a truncate is undone by a crash.
+ *   durable. Until then appended bytes are an unsynced tail, overwritten bytes (appends into space a
+ *   `reserve` preallocated) keep their durable old content, and a truncate is undone by a crash.
  * - Each directory has durable entries and current entries; creates, renames and unlinks change only the
  *   current entries until `syncDir`. A crash reverts the directory to its durable entries, so a synced file
  *   whose name was never synced vanishes.
- * - `crash()` drops everything unsynced. With `tear`, a file's unsynced tail is not simply dropped: a
- *   random-length prefix of it survives (cutting the last write short), optionally followed by garbage or
- *   zero bytes, as a disk that lost power mid-write leaves it.
+ * - `crash()` drops everything unsynced. With `tear`, a file's unsynced writes are not simply dropped: a
+ *   random-length prefix of them (in file order, from the first changed byte) survives, cutting the last
+ *   write short, optionally followed by garbage or zero bytes, as a disk that lost power mid-write leaves
+ *   it. Garbage after an overwrite inside the file stays inside the overwritten range.
  * - Directories themselves are created durably by `mkdirp` (a simplification: the layouts under test create
  *   their directories once, before anything that matters).
  * - Every operation resolves as an already-settled promise (no timers, no I/O), so a simulator that drives
@@ -18,8 +20,9 @@
  * - Fault injection: `hook` is called before every mutating operation; if it throws, the operation has no
  *   effect and its promise rejects with that error. Tests "crash at operation k" by throwing from the hook
  *   and then calling `crash()`.
- * - `enospcAfterBytes`: once that many bytes have been appended (counted from when it is set), writes fail
+ * - `enospcAfterBytes`: once files have grown by that many bytes (counted from when it is set), writes fail
  *   with code ENOSPC after writing the part that still fits, like a real short write on a full disk.
+ *   Overwrites (appends into reserved space) need no new space.
  */
 import type { AppendFile, OpenAppendOptions, StorageFs } from './fs-types';
 import { FsError } from './fs-types';
@@ -64,26 +67,43 @@ class Inode {
   durableLen = 0;
   /** Set when a truncate cut into durable bytes: the content a crash restores. */
   durableCopy: Uint8Array | undefined;
+  /** Durable bytes overwritten since the last sync (writes into reserved space), oldest first. */
+  overwritten: { offset: number; old: Uint8Array }[] = [];
 
   content(): Uint8Array {
     return this.buf.subarray(0, this.len);
   }
 
+  private grow(size: number): void {
+    if (size <= this.buf.length) return;
+    let cap = this.buf.length * 2;
+    while (cap < size) cap *= 2;
+    const next = new Uint8Array(cap);
+    next.set(this.content());
+    this.buf = next;
+  }
+
   append(data: Uint8Array): void {
-    if (this.len + data.length > this.buf.length) {
-      let cap = this.buf.length * 2;
-      while (cap < this.len + data.length) cap *= 2;
-      const next = new Uint8Array(cap);
-      next.set(this.content());
-      this.buf = next;
+    this.write(this.len, data);
+  }
+
+  /** Write at `offset` (<= len): overwrite, extend, or both. */
+  write(offset: number, data: Uint8Array): void {
+    if (offset > this.len) throw new RangeError(`write at ${offset} past the end (${this.len})`);
+    const durableEnd = Math.min(offset + data.length, this.durableLen);
+    if (offset < durableEnd && this.durableCopy === undefined) {
+      this.overwritten.push({ offset, old: this.buf.slice(offset, durableEnd) });
     }
-    this.buf.set(data, this.len);
-    this.len += data.length;
+    this.grow(offset + data.length);
+    this.buf.set(data, offset);
+    this.len = Math.max(this.len, offset + data.length);
   }
 
   truncate(size: number): void {
     if (size < this.durableLen && this.durableCopy === undefined) {
       this.durableCopy = this.buf.slice(0, this.durableLen);
+      // The copy holds the durable bytes as they were before any unsynced overwrite.
+      for (let i = this.overwritten.length - 1; i >= 0; i--) this.durableCopy.set(this.overwritten[i].old, this.overwritten[i].offset);
     }
     if (size > this.len) this.append(new Uint8Array(size - this.len));
     else this.len = size;
@@ -92,9 +112,16 @@ class Inode {
   sync(): void {
     this.durableLen = this.len;
     this.durableCopy = undefined;
+    this.overwritten = [];
   }
 
-  crash(tail: (unsynced: Uint8Array) => Uint8Array): void {
+  /**
+   * Back to the durable content. The unsynced writes (overwrites of durable bytes, as into reserved
+   * space, and the tail past the durable length) are taken as one run of new bytes from the first
+   * changed offset, written in order; `tear` decides what of that run survives. A run that stays inside
+   * the durable length cannot lengthen the file: its garbage, too, stays inside the run.
+   */
+  crash(tear: (unsynced: Uint8Array) => Uint8Array): void {
     if (this.durableCopy !== undefined) {
       // An unsynced truncate: the disk still has the old content (and nothing appended since).
       const durable = this.durableCopy;
@@ -102,9 +129,22 @@ class Inode {
       this.buf.set(durable);
       this.len = durable.length;
     } else {
-      const kept = tail(this.buf.slice(this.durableLen, this.len));
+      const grew = this.len > this.durableLen;
+      let from = grew ? this.durableLen : Infinity;
+      let end = grew ? this.len : 0;
+      for (const o of this.overwritten) {
+        from = Math.min(from, o.offset);
+        end = Math.max(end, o.offset + o.old.length);
+      }
+      const unsynced = from < end ? this.buf.slice(from, end) : new Uint8Array(0);
+      for (let i = this.overwritten.length - 1; i >= 0; i--) this.buf.set(this.overwritten[i].old, this.overwritten[i].offset);
+      this.overwritten = [];
       this.len = this.durableLen;
-      this.append(kept);
+      if (unsynced.length > 0) {
+        let kept = tear(unsynced);
+        if (!grew) kept = kept.subarray(0, unsynced.length);
+        this.write(from, kept);
+      }
     }
     this.sync();
   }
@@ -229,6 +269,8 @@ export class MemoryFs implements StorageFs {
   /**
    * With `durableWrites` an append is a write followed by a sync, each its own fault-injection point, so
    * a crash can still land between them and tear the write, as power loss during an O_DSYNC write can.
+   * `reserve` is likewise a write of zeros followed by a sync (on any handle: it promises durability).
+   * Appends land at the handle's own position, so after a reserve they overwrite the reserved zeros.
    */
   private handle(path: string, inode: Inode, durableWrites: boolean): AppendFile {
     const generation = this.generation;
@@ -241,27 +283,53 @@ export class MemoryFs implements StorageFs {
       this.stats.datasyncs++;
       inode.sync();
     };
+    let size = inode.len;
+    let reserved = inode.len;
+    /** Write at `at`, charging the ENOSPC budget only for bytes that grow the file. */
+    const write = (data: Uint8Array, at: number): void => {
+      alive();
+      this.fire({ kind: 'write', path, bytes: data.length });
+      this.stats.writes++;
+      const growth = Math.max(0, at + data.length - inode.len);
+      if (this.spaceLeft !== undefined && growth > this.spaceLeft) {
+        const fits = data.length - growth + this.spaceLeft;
+        inode.write(at, data.subarray(0, fits));
+        this.stats.bytesWritten += fits;
+        this.spaceLeft = 0;
+        throw new FsError('ENOSPC', `no space left on device writing ${path}`);
+      }
+      inode.write(at, data);
+      this.stats.bytesWritten += data.length;
+      if (this.spaceLeft !== undefined) this.spaceLeft -= growth;
+    };
     return {
       path,
       durableWrites,
       get size() {
-        return inode.len;
+        return size;
+      },
+      get reserved() {
+        return reserved;
       },
       append: async (data: Uint8Array) => {
-        alive();
-        this.fire({ kind: 'write', path, bytes: data.length });
-        this.stats.writes++;
-        if (this.spaceLeft !== undefined && data.length > this.spaceLeft) {
-          const fits = this.spaceLeft;
-          inode.append(data.subarray(0, fits));
-          this.stats.bytesWritten += fits;
-          this.spaceLeft = 0;
-          throw new FsError('ENOSPC', `no space left on device writing ${path}`);
+        try {
+          write(data, size);
+        } finally {
+          // What reached the file (all of it, or the part that fit) moves the handle on.
+          const end = Math.min(inode.len, size + data.length);
+          if (end > size) size = end;
+          reserved = Math.max(reserved, size);
         }
-        inode.append(data);
-        this.stats.bytesWritten += data.length;
-        if (this.spaceLeft !== undefined) this.spaceLeft -= data.length;
         if (durableWrites) sync();
+      },
+      reserve: async (length: number) => {
+        if (length <= reserved) return;
+        try {
+          write(new Uint8Array(length - reserved), reserved);
+        } finally {
+          reserved = Math.max(reserved, inode.len);
+        }
+        sync();
       },
       datasync: async () => {
         if (!durableWrites) sync();

@@ -6,22 +6,43 @@ import { constants, mkdir, open, readFile, readdir, rename, stat, truncate, unli
 import type { AppendFile, OpenAppendOptions, StorageFs } from './fs-types';
 import { errorCode } from './fs-types';
 
+/** Zeros written per call while reserving space (bounded so one reservation never holds a huge buffer). */
+const ZERO_CHUNK = new Uint8Array(1024 * 1024);
+
 class NodeAppendFile implements AppendFile {
   constructor(
     readonly path: string,
     private readonly handle: FileHandle,
     public size: number,
+    public reserved: number,
     readonly durableWrites: boolean,
   ) {}
 
   async append(data: Uint8Array): Promise<void> {
+    // Positional writes at `size`: into reserved (preallocated) space when there is some, else at the end.
+    await this.writeAt(data, this.size);
+    this.size += data.length;
+    if (this.size > this.reserved) this.reserved = this.size;
+  }
+
+  async reserve(length: number): Promise<void> {
+    if (length <= this.reserved) return;
+    while (this.reserved < length) {
+      const n = Math.min(ZERO_CHUNK.length, length - this.reserved);
+      await this.writeAt(ZERO_CHUNK.subarray(0, n), this.reserved);
+      this.reserved += n;
+    }
+    // With O_DSYNC each write above was durable (length included) when it returned.
+    if (!this.durableWrites) await this.handle.datasync();
+  }
+
+  private async writeAt(data: Uint8Array, position: number): Promise<void> {
     // write() may write less than asked (signals, full pipes, some network file systems); loop until done.
     let done = 0;
     while (done < data.length) {
-      const { bytesWritten } = await this.handle.write(data, done, data.length - done);
+      const { bytesWritten } = await this.handle.write(data, done, data.length - done, position + done);
       if (bytesWritten <= 0) throw new Error(`short write to ${this.path}`);
       done += bytesWritten;
-      this.size += bytesWritten;
     }
   }
 
@@ -37,14 +58,15 @@ class NodeAppendFile implements AppendFile {
 
 export class NodeFs implements StorageFs {
   async openAppend(path: string, options: OpenAppendOptions = {}): Promise<AppendFile> {
-    // O_APPEND|O_CREAT: every write lands at the current end, whatever else touched the file. O_DSYNC
-    // (where the platform has it) makes each write durable in the same system call, saving the WAL a
-    // separate fdatasync round trip through the thread pool on every batch.
+    // Not O_APPEND: appends are positional writes at the handle's `size`, so they can land in space
+    // reserved (preallocated) past it. O_DSYNC (where the platform has it) makes each write durable in
+    // the same system call, saving the WAL a separate fdatasync round trip through the thread pool on
+    // every batch.
     const dsync = options.durableWrites && constants.O_DSYNC !== undefined ? constants.O_DSYNC : 0;
-    const handle = await open(path, dsync ? constants.O_WRONLY | constants.O_CREAT | constants.O_APPEND | dsync : 'a');
+    const handle = await open(path, constants.O_WRONLY | constants.O_CREAT | dsync);
     try {
       const { size } = await handle.stat();
-      return new NodeAppendFile(path, handle, size, dsync !== 0);
+      return new NodeAppendFile(path, handle, size, size, dsync !== 0);
     } catch (err) {
       await handle.close();
       throw err;

@@ -102,6 +102,8 @@ export function readFrame(buf: Uint8Array, offset: number): FrameResult {
  */
 export function findValidFrameAfter(buf: Uint8Array, from: number): number | undefined {
   for (let p = from + 1; p + FRAME_HEADER_BYTES < buf.length; p++) {
+    // A zero length never frames a record: pass over preallocated zeros without building a view.
+    if (buf[p] === 0 && buf[p + 1] === 0 && buf[p + 2] === 0 && buf[p + 3] === 0) continue;
     if (readFrame(buf, p).ok) return p;
   }
   return undefined;

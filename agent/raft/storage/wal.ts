@@ -12,6 +12,11 @@
  * - Only the tail segment can hold unsynced bytes: a segment is fdatasync'ed before its successor is
  *   created, and a successor exists only once its header is durable and the directory is fsynced. So on
  *   open, damage in an earlier segment is corruption; damage at the end of the last one is a torn write.
+ * - Preallocation: the tail is grown with zeros ahead of its records (WalOptions.preallocateBytes), so
+ *   on open a run of zeros to the end of the last segment is unused space, not damage: it is cut off
+ *   and not reported as a torn tail. Zeros can never parse as a record (see wal-record.ts). A segment
+ *   is cut back to its records, durably, before its successor is created, so earlier segments never
+ *   end in zeros and stay held to "any damage is corruption".
  * - After any I/O error the WAL stops accepting writes (WalFailedError); reopening repairs the tail.
  */
 import type { Entry, HardState } from '../types';
@@ -33,10 +38,17 @@ export type { SnapshotMarker } from './wal-record';
 export { WalClosedError, WalCorruptionError, WalFailedError } from './wal-errors';
 
 export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_PREALLOCATE_BYTES = 4 * 1024 * 1024;
 
 export interface WalOptions {
   /** Roll over to a new segment once a batch would push the tail past this many bytes. Default 64 MiB. */
   segmentBytes?: number;
+  /**
+   * Grow the tail segment with zeros this many bytes at a time (never past segmentBytes, unless one
+   * batch needs it), ahead of the records, so a durable append overwrites allocated space instead of
+   * lengthening the file: no metadata to make durable with each batch. 0 turns it off. Default 4 MiB.
+   */
+  preallocateBytes?: number;
 }
 
 /** Records to append as one unit, in this order: marker, entries, hardState. */
@@ -52,6 +64,7 @@ export interface TornTail {
   file: string;
   /** Byte offset the segment was truncated to (the end of its last valid record). */
   offset: number;
+  /** Bytes cut off: the torn record and whatever followed it (in a preallocated tail, its zeros too). */
   droppedBytes: number;
 }
 
@@ -82,6 +95,7 @@ interface Tail {
 
 export class Wal {
   private readonly segmentBytes: number;
+  private readonly preallocateBytes: number;
   private queue: Pending[] = [];
   private flushScheduled = false;
   /** Serialises flushes, segment cuts and releases: one I/O sequence at a time, in call order. */
@@ -103,6 +117,7 @@ export class Wal {
     options: WalOptions,
   ) {
     this.segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
+    this.preallocateBytes = options.preallocateBytes ?? DEFAULT_PREALLOCATE_BYTES;
     this.queuedLastIndex = lastIndex;
   }
 
@@ -112,6 +127,7 @@ export class Wal {
     const replay = new LogReplay();
     let tornTail: TornTail | undefined;
     let tailPreamble = 0;
+    let tailValidEnd = 0;
 
     for (let i = 0; i < segments.length; i++) {
       const seg = segments[i];
@@ -120,19 +136,23 @@ export class Wal {
       const last = i === segments.length - 1;
       const { validEnd, preambleEnd } = replaySegment(path, buf, seg, replay, i === 0, last);
       if (validEnd < buf.length) {
-        // Only reachable for the last segment: earlier ones throw inside replaySegment.
-        tornTail = { file: path, offset: validEnd, droppedBytes: buf.length - validEnd };
+        // Only reachable for the last segment: earlier ones throw inside replaySegment. Zeros to the end
+        // are preallocated space nothing was written to (or no write of which was acknowledged).
+        if (!allZero(buf, validEnd)) tornTail = { file: path, offset: validEnd, droppedBytes: buf.length - validEnd };
         await fs.truncate(path, validEnd);
         const h = await fs.openAppend(path);
         await h.datasync();
         await h.close();
       }
-      if (last) tailPreamble = preambleEnd;
+      if (last) {
+        tailPreamble = preambleEnd;
+        tailValidEnd = validEnd;
+      }
     }
 
     // A last segment whose header never became durable holds nothing; drop it and append to its predecessor.
     const lastSeg = segments.at(-1);
-    if (lastSeg !== undefined && tornTail !== undefined && tornTail.offset === 0) {
+    if (lastSeg !== undefined && tailValidEnd === 0) {
       await fs.unlink(joinPath(dir, lastSeg.name));
       await fs.syncDir(dir);
       segments.pop();
@@ -248,6 +268,7 @@ export class Wal {
       const bytes = concat(batch.map((p) => p.bytes));
       const t = this.tail;
       if (t.file.size > t.preambleBytes && t.file.size + bytes.length > this.segmentBytes) await this.cut();
+      await this.preallocate(bytes.length);
       await this.tail.file.append(bytes);
       this.tail.dirty = !this.tail.file.durableWrites;
       for (const p of batch) this.noteWritten(p.batch);
@@ -273,12 +294,31 @@ export class Wal {
     if (b.hardState !== undefined) this.hardState = b.hardState;
   }
 
+  /** Make sure the tail has room for `bytes` more without growing at append time (see WalOptions). */
+  private async preallocate(bytes: number): Promise<void> {
+    const file = this.tail.file;
+    const needed = file.size + bytes;
+    if (this.preallocateBytes <= 0 || needed <= file.reserved) return;
+    // Whole chunks (file lengths stay multiples of the chunk), but no further than the segment's size.
+    const chunk = this.preallocateBytes;
+    const target = Math.max(needed, Math.min(Math.ceil(needed / chunk) * chunk, this.segmentBytes));
+    await file.reserve(target);
+  }
+
   private async cut(): Promise<void> {
     const old = this.tail;
     // The old segment must be complete on disk before a successor exists, or a crash could leave a torn
     // record in the middle of the log, which open() would rightly call corruption.
     if (old.dirty) await old.file.datasync();
     await old.file.close();
+    if (old.file.reserved > old.file.size) {
+      // Give back the unused preallocated zeros, durably, so only the last segment can end in zeros.
+      const path = joinPath(this.dir, old.seg.name);
+      await this.fs.truncate(path, old.file.size);
+      const h = await this.fs.openAppend(path);
+      await h.datasync();
+      await h.close();
+    }
     this.tail = await createSegment(this.dir, this.fs, old.seg.seq + 1, this.lastIndex + 1, this.marker, this.hardState);
     this.segments.push(this.tail.seg);
   }
@@ -397,6 +437,12 @@ function replaySegment(
     if (inPreamble) preambleEnd = offset;
   }
   return { validEnd: offset, preambleEnd };
+}
+
+/** Whether buf[from..] holds only zero bytes (unused preallocated space). */
+function allZero(buf: Uint8Array, from: number): boolean {
+  for (let i = from; i < buf.length; i++) if (buf[i] !== 0) return false;
+  return true;
 }
 
 function encodeBatch(b: WalBatch): Uint8Array {

@@ -44,10 +44,20 @@ export class FencedFs implements StorageFs {
       get size() {
         return file.size;
       },
+      get reserved() {
+        return file.reserved;
+      },
       append: (data) =>
         this.guard(async () => {
           await file.append(data);
           if (durableWrites) await sync();
+        }),
+      // Durable when it resolves, so it takes the fsync latency too (before the zeros land at once).
+      reserve: (length) =>
+        this.guard(async () => {
+          await this.syncLatency();
+          this.check();
+          await file.reserve(length);
         }),
       datasync: () => this.guard(async () => {
         if (!durableWrites) await sync();

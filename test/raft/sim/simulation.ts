@@ -350,6 +350,30 @@ class Simulation {
 
   // ---- clients --------------------------------------------------------------------------------
 
+  /**
+   * Start a member for recovery, with the clock stopped (its fsyncs complete at once). A restart that
+   * began while the clock still ran may be waiting on an fsync's virtual latency: then the clock runs
+   * until that start is done, or it would wait forever.
+   */
+  private async finishStart(member: SimMember): Promise<void> {
+    const pending = member.starting;
+    if (pending === undefined) return this.start(member);
+    let done = false;
+    const settled = pending.then(
+      () => void (done = true),
+      () => void (done = true),
+    );
+    await new Promise((resolve) => setImmediate(resolve));
+    if (!done) {
+      this.log(`recovery: member ${member.id} is still starting; running the clock until it is up`);
+      await this.scheduler.runUntil(this.scheduler.now() + 1_000, () => this.afterEvent(), () => done);
+      await new Promise((resolve) => setImmediate(resolve));
+      if (!done) throw new Error(`member ${member.id} did not finish starting within a virtual second`);
+    }
+    await settled;
+    await pending;
+  }
+
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => this.scheduler.after(ms, resolve));
   }
@@ -399,7 +423,7 @@ class Simulation {
     this.stopClients = true;
     this.network.heal();
     this.network.faults = { dropRate: 0, duplicateRate: 0, minDelayMs: 1, maxDelayMs: 5 };
-    for (const m of this.members.values()) if (!m.up && !m.removed) await this.start(m);
+    for (const m of this.members.values()) if (!m.up && !m.removed) await this.finishStart(m);
     this.log('recovery: network healed, every member up');
     const deadline = this.scheduler.now() + 10_000;
     let done = false;

@@ -131,6 +131,78 @@ describe('MemoryFs durability model', () => {
     expect(dec(await fs.readFile('/d/a'))).toBe('abcde!');
   });
 
+  it('reserves zeros durably; appends overwrite them, and a crash undoes unsynced overwrites', async () => {
+    const fs = await setup();
+    const f = await fs.openAppend('/d/a');
+    await f.append(enc('head|'));
+    await f.reserve(16);
+    await fs.syncDir('/d');
+    expect([f.size, f.reserved]).toEqual([5, 16]);
+    await f.reserve(8); // already that long: nothing to do
+    expect(f.reserved).toBe(16);
+    await f.append(enc('abc'));
+    expect([f.size, f.reserved]).toEqual([8, 16]);
+    expect(dec(await fs.readFile('/d/a'))).toBe('head|abc' + '\0'.repeat(8));
+    fs.crash();
+    // The reservation (and what came before it) was durable; the overwrite was not.
+    expect(dec(await fs.readFile('/d/a'))).toBe('head|' + '\0'.repeat(11));
+    const g = await fs.openAppend('/d/a');
+    expect([g.size, g.reserved]).toEqual([16, 16]);
+  });
+
+  it('keeps a synced overwrite, and past the reservation appends grow the file again', async () => {
+    const fs = await setup();
+    const f = await fs.openAppend('/d/a', { durableWrites: true });
+    await fs.syncDir('/d');
+    await f.reserve(4);
+    await f.append(enc('abcdef')); // two bytes past the reservation
+    fs.crash();
+    expect(dec(await fs.readFile('/d/a'))).toBe('abcdef');
+  });
+
+  it('tears unsynced overwrites to a prefix in file order; their garbage stays inside them', async () => {
+    const run = async (seed: number, tear: 'prefix' | 'garbage'): Promise<Uint8Array> => {
+      const fs = new MemoryFs({ random: seededRandom(seed) });
+      await fs.mkdirp('/d');
+      const f = await fs.openAppend('/d/a');
+      await f.append(enc('synced|'));
+      await f.reserve(40);
+      await fs.syncDir('/d');
+      await f.append(enc('one|'));
+      await f.append(enc('two|'));
+      fs.crash({ tear });
+      return fs.readFile('/d/a');
+    };
+    const seen = new Set<string>();
+    for (let seed = 0; seed < 40; seed++) {
+      const prefix = await run(seed, 'prefix');
+      expect(prefix.length).toBe(40);
+      const written = dec(prefix.subarray(7)).replace(/\0+$/, '');
+      expect('one|two|'.startsWith(written)).toBe(true);
+      seen.add(written);
+      const garbage = await run(seed, 'garbage');
+      expect(garbage.length).toBe(40);
+      expect(dec(garbage.subarray(0, 7))).toBe('synced|');
+      expect(garbage.subarray(15)).toEqual(new Uint8Array(25)); // nothing past the two writes changed
+      expect(garbage).toEqual(await run(seed, 'garbage'));
+    }
+    expect(seen.size).toBeGreaterThan(3);
+  });
+
+  it('charges ENOSPC only for growth: appends into reserved space still succeed on a full disk', async () => {
+    const fs = await setup();
+    const f = await fs.openAppend('/d/a');
+    await f.reserve(8);
+    fs.enospcAfterBytes(0);
+    await f.append(enc('12345678'));
+    await expect(f.append(enc('9'))).rejects.toMatchObject({ code: 'ENOSPC' });
+    await expect(f.reserve(12)).rejects.toMatchObject({ code: 'ENOSPC' });
+    fs.enospcAfterBytes(2);
+    await expect(f.reserve(12)).rejects.toMatchObject({ code: 'ENOSPC' });
+    expect([f.size, f.reserved]).toEqual([8, 10]); // the part that fitted
+    expect(dec(await fs.readFile('/d/a'))).toBe('12345678\0\0');
+  });
+
   it('settles every operation without timers', async () => {
     const fs = await setup();
     let settled = false;

@@ -51,6 +51,7 @@ describe('DurableRaftStorage', () => {
   it('shares one fdatasync among concurrent saves', async () => {
     const fs = new MemoryFs();
     const { storage } = await DurableRaftStorage.open(DIR, fs);
+    await storage.save({ hardState: hs(1, 0), entries: [], mustSync: true }); // also preallocates the WAL
     const before = fs.stats.datasyncs;
     await Promise.all(
       Array.from({ length: 8 }, (_, i) => storage.save({ hardState: hs(1, i), entries: entries(i + 1, i + 1, 1), mustSync: true })),

@@ -208,6 +208,7 @@ describe('Wal group commit', () => {
   it('batches concurrent saves into one write and one fdatasync; each resolves only after it', async () => {
     const fs = new MemoryFs();
     const { wal } = await Wal.open('/w', fs);
+    await wal.save(hs(1, 0), [], true); // the first write also preallocates the segment
     const before = { ...fs.stats };
     let syncs = 0;
     fs.hook = (op) => {
@@ -228,6 +229,7 @@ describe('Wal group commit', () => {
   it('holds a caller until the fsync that covers it, even when it arrives during a flush', async () => {
     const fs = new MemoryFs();
     const { wal } = await Wal.open('/w', fs);
+    await wal.save(hs(1, 0), [], true); // the first write also preallocates the segment
     const events: string[] = [];
     let late: Promise<void> | undefined;
     fs.hook = (op) => {
@@ -247,6 +249,7 @@ describe('Wal group commit', () => {
     // WAL segments are opened with durable writes (O_DSYNC): one write is one durable batch.
     const fs = new MemoryFs();
     const { wal } = await Wal.open('/w', fs);
+    await wal.save(hs(1, 0), [], true); // the first write also preallocates the segment
     const writes = fs.stats.writes;
     const syncs = fs.stats.datasyncs;
     await Promise.all([wal.save(undefined, [entry(1, 1)], false), wal.save(hs(1, 1), [entry(2, 1)], true)]);
@@ -259,9 +262,11 @@ describe('Wal torn tails and corruption', () => {
   const dir = '/t/wal';
   const seg1 = `${dir}/0000000000000001-0000000000000001.wal`;
 
+  // Without preallocation: segments end at their last record, as a torn write at the end leaves them
+  // (and as WALs written before preallocation look). The preallocated layout has its own tests below.
   async function written(segmentBytes = 1 << 20): Promise<MemoryFs> {
     const fs = new MemoryFs();
-    const { wal } = await Wal.open(dir, fs, { segmentBytes });
+    const { wal } = await Wal.open(dir, fs, { segmentBytes, preallocateBytes: 0 });
     for (let i = 1; i <= 9; i += 3) await wal.save(hs(1, i), entries(i, i + 2, 1, 20), true);
     await wal.close();
     return fs;
@@ -269,7 +274,7 @@ describe('Wal torn tails and corruption', () => {
 
   it.each([
     ['garbage', Uint8Array.from([0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11])],
-    ['zeros', new Uint8Array(64)],
+    ['zeros then junk', Uint8Array.from([...new Uint8Array(64), 5])],
     ['a few bytes', Uint8Array.from([3, 0])],
     ['a length past EOF', Uint8Array.from([0xff, 0, 0, 0, 1, 2, 3, 4, 2, 9, 9])],
   ])('truncates a tail of %s, reports it, and appends cleanly afterwards', async (_what, junk) => {
@@ -299,7 +304,7 @@ describe('Wal torn tails and corruption', () => {
     const full = await fs.readFile(seg1);
     // Rebuild the file with the last record cut in half: what a torn write leaves.
     const fs2 = new MemoryFs();
-    const { wal } = await Wal.open(dir, fs2);
+    const { wal } = await Wal.open(dir, fs2, { preallocateBytes: 0 });
     await wal.save(hs(1, 1), entries(1, 3, 1, 20), true);
     await wal.save(hs(1, 4), entries(4, 6, 1, 20), true);
     await wal.close();
@@ -365,15 +370,20 @@ describe('Wal torn tails and corruption', () => {
     await expect(Wal.open(dir, fs)).rejects.toThrow(/malformed WAL segment name/);
   });
 
-  it('drops a last segment whose header never made it to disk', async () => {
+  it.each([
+    ['junk', Uint8Array.from([3, 0, 0, 7, 7]), true],
+    ['zeros', new Uint8Array(5), false],
+    ['nothing', new Uint8Array(0), false],
+  ])('drops a last segment whose header never made it to disk (it holds %s)', async (_what, content, reported) => {
     const fs = await written(150);
     const names = (await fs.readdir(dir)).filter((n) => n.endsWith('.wal'));
     const lastSeq = names.length;
     const ghost = `${dir}/${String(lastSeq + 1).padStart(16, '0')}-0000000000000099.wal`;
     const h = await fs.openAppend(ghost);
-    await h.append(new Uint8Array(5));
+    await h.append(content);
     const r = await Wal.open(dir, fs, { segmentBytes: 150 });
-    expect(r.tornTail).toEqual({ file: ghost, offset: 0, droppedBytes: 5 });
+    // Zeros (or nothing) are space no acknowledged write ever reached: dropped without a report.
+    expect(r.tornTail).toEqual(reported ? { file: ghost, offset: 0, droppedBytes: content.length } : undefined);
     expect(await fs.readdir(dir)).toEqual(names);
     expect(r.entries.length).toBe(9);
     await r.wal.save(undefined, [entry(10, 1)], true);
@@ -382,10 +392,160 @@ describe('Wal torn tails and corruption', () => {
   });
 });
 
+/** Offset where a segment's records end: the first frame with a zero length field (or the end). */
+function recordsEnd(buf: Uint8Array): number {
+  let off = 0;
+  while (off + 4 <= buf.length) {
+    const len = new DataView(buf.buffer, buf.byteOffset + off).getUint32(0, true);
+    if (len === 0) break;
+    off += 9 + len;
+  }
+  return off;
+}
+
+describe.each(envs)('Wal preallocation on %s', (_name, makeEnv) => {
+  it('grows the tail with zeros ahead of the records; reopening cuts them off without a torn-tail report', async () => {
+    const { fs, dir } = await makeEnv();
+    const { wal } = await Wal.open(dir, fs, { preallocateBytes: 64 * 1024 });
+    await wal.save(hs(1, 0), entries(1, 3, 1, 20), true);
+    const seg = `${dir}/${wal.segmentNames()[0]}`;
+    expect(await fs.size(seg)).toBe(64 * 1024); // the header came first, then the reservation
+    await wal.save(hs(1, 3), entries(4, 6, 1, 20), true);
+    expect(await fs.size(seg)).toBe(64 * 1024); // written into the reserved space, not appended
+    await wal.close();
+    const buf = await fs.readFile(seg);
+    const end = recordsEnd(buf);
+    expect(buf.subarray(end).every((b) => b === 0)).toBe(true);
+
+    const again = await Wal.open(dir, fs, { preallocateBytes: 64 * 1024 });
+    expect(again.tornTail).toBeUndefined();
+    expect(again.entries.map((e) => e.index)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(again.hardState).toEqual(hs(1, 3));
+    expect(await fs.size(seg)).toBe(end);
+    await again.wal.save(undefined, [entry(7, 1)], true);
+    await again.wal.close();
+    const third = await Wal.open(dir, fs);
+    expect(third.tornTail).toBeUndefined();
+    expect(third.entries.map((e) => e.index)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    await third.wal.close();
+  });
+});
+
+describe('Wal preallocation: repairs and strictness', () => {
+  const dir = '/p/wal';
+  const seg1 = `${dir}/0000000000000001-0000000000000001.wal`;
+
+  /** Nine entries written with preallocation: the segment ends in zeros. Returns where the records end. */
+  async function written(options: { segmentBytes?: number } = {}): Promise<{ fs: MemoryFs; end: number }> {
+    const fs = new MemoryFs();
+    const { wal } = await Wal.open(dir, fs, { preallocateBytes: 4096, ...options });
+    for (let i = 1; i <= 9; i += 3) await wal.save(hs(1, i), entries(i, i + 2, 1, 20), true);
+    await wal.close();
+    return { fs, end: recordsEnd(await fs.readFile(seg1)) };
+  }
+
+  it('treats a run of zeros after the last record as unused space, in a file written without preallocation too', async () => {
+    const fs = new MemoryFs();
+    const { wal } = await Wal.open(dir, fs, { preallocateBytes: 0 });
+    await wal.save(hs(1, 2), entries(1, 2, 1), true);
+    await wal.close();
+    const size = (await fs.readFile(seg1)).length;
+    fs.appendRaw(seg1, new Uint8Array(64));
+    const r = await Wal.open(dir, fs);
+    expect(r.tornTail).toBeUndefined();
+    expect(r.entries.map((e) => e.index)).toEqual([1, 2]);
+    expect((await fs.readFile(seg1)).length).toBe(size);
+    await r.wal.close();
+    fs.crash(); // the cut was durable before open returned
+    expect((await fs.readFile(seg1)).length).toBe(size);
+  });
+
+  it('truncates a torn write inside the reserved space, reports it, and appends cleanly afterwards', async () => {
+    const { fs, end } = await written();
+    const length = (await fs.readFile(seg1)).length;
+    expect(length).toBe(4096);
+    // Half a record where the next batch would have gone: length and part of the payload, then zeros.
+    fs.corrupt(seg1, end, Uint8Array.from([40, 0, 0, 0, 1, 2, 3, 4, 2, 9, 9]));
+    const r = await Wal.open(dir, fs);
+    expect(r.tornTail).toEqual({ file: seg1, offset: end, droppedBytes: length - end });
+    expect(r.entries.map((e) => e.index)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect((await fs.readFile(seg1)).length).toBe(end);
+    await r.wal.save(hs(2, 9), [entry(10, 2)], true);
+    await r.wal.close();
+    fs.crash();
+    const again = await Wal.open(dir, fs);
+    expect(again.tornTail).toBeUndefined();
+    expect(again.entries.map((e) => e.index).at(-1)).toBe(10);
+    expect(again.hardState).toEqual(hs(2, 9));
+  });
+
+  it('still names file and offset for a bad record followed by good ones in a preallocated segment', async () => {
+    const { fs } = await written();
+    const buf = await fs.readFile(seg1);
+    const offsets: number[] = [];
+    for (let off = 0; off < recordsEnd(buf); off += 9 + new DataView(buf.buffer, buf.byteOffset + off).getUint32(0, true)) {
+      offsets.push(off);
+    }
+    const victim = offsets[3];
+    fs.corrupt(seg1, victim + 12, Uint8Array.from([buf[victim + 12] ^ 0x40]));
+    const err = await Wal.open(dir, fs).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WalCorruptionError);
+    expect((err as WalCorruptionError).file).toBe(seg1);
+    expect((err as WalCorruptionError).offset).toBe(victim);
+  });
+
+  it('cuts each segment back to its records before starting the next; zeros in an earlier one are corruption', async () => {
+    const { fs } = await written({ segmentBytes: 200 });
+    const names = (await fs.readdir(dir)).filter((n) => n.endsWith('.wal'));
+    expect(names.length).toBeGreaterThan(2);
+    for (const name of names.slice(0, -1)) {
+      const buf = await fs.readFile(`${dir}/${name}`);
+      expect(recordsEnd(buf), name).toBe(buf.length);
+    }
+    const last = await fs.readFile(`${dir}/${names.at(-1)}`);
+    expect(recordsEnd(last)).toBeLessThan(last.length); // only the tail keeps its reservation
+    expect((await Wal.open(dir, fs, { segmentBytes: 200 })).entries.length).toBe(9);
+
+    fs.appendRaw(`${dir}/${names[0]}`, new Uint8Array(16));
+    const err = await Wal.open(dir, fs, { segmentBytes: 200 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WalCorruptionError);
+    expect((err as WalCorruptionError).file).toBe(`${dir}/${names[0]}`);
+  });
+
+  it('fails the save that cannot reserve space on a full disk, and reopens without losing anything acknowledged', async () => {
+    const fs = new MemoryFs();
+    const { wal } = await Wal.open(dir, fs, { preallocateBytes: 4096 });
+    await wal.save(hs(1, 2), entries(1, 5, 1, 10), true);
+    const reserved = (await fs.readFile(seg1)).length;
+    // Fill the reservation, then the disk is full when the next one is needed.
+    let next = 6;
+    fs.enospcAfterBytes(100);
+    let failure: unknown;
+    while (failure === undefined && next < 500) {
+      await wal.save(hs(1, next), [entry(next, 1, 'x'.repeat(50))], true).then(
+        () => void next++,
+        (err: unknown) => void (failure = err),
+      );
+    }
+    expect(failure).toMatchObject({ code: 'ENOSPC' });
+    expect(next - 1).toBeGreaterThan(5); // appends into the reserved space still went through
+    await expect(wal.save(undefined, [entry(next, 1)], true)).rejects.toBeInstanceOf(WalFailedError);
+    await wal.close();
+    fs.enospcAfterBytes(undefined);
+    expect((await fs.readFile(seg1)).length).toBe(reserved + 100); // the part of the reservation that fit
+    const r = await Wal.open(dir, fs);
+    expect(r.tornTail).toBeUndefined();
+    expect(r.entries.map((e) => e.index)).toEqual(Array.from({ length: next - 1 }, (_, i) => i + 1));
+    expect(r.hardState).toEqual(hs(1, next - 1));
+    await r.wal.close();
+  });
+});
+
 describe('Wal on a full disk', () => {
   it('rejects the save with ENOSPC, refuses further writes, and loses nothing acknowledged', async () => {
     const fs = new MemoryFs();
-    const { wal } = await Wal.open('/f/wal', fs);
+    // Without preallocation the records themselves hit the full disk (with it, see the next test).
+    const { wal } = await Wal.open('/f/wal', fs, { preallocateBytes: 0 });
     await wal.save(hs(1, 2), entries(1, 5, 1, 10), true);
     fs.enospcAfterBytes(40);
     const full = wal.save(hs(1, 5), entries(6, 10, 1, 10), true);
