@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { app, BrowserWindow, ipcMain, session, shell, type IpcMainInvokeEvent } from 'electron';
-import { IPC_CHANNELS, type SwarmdeskApi } from '../contract';
+import { API_METHODS, IPC_CHANNELS, type IpcResult } from '../contract';
+import { SWARMDESK_VERSION } from '../../agent/version';
 import { CONTENT_SECURITY_POLICY, secureWebPreferences } from './window-security';
 
 let mainWindow: BrowserWindow | undefined;
@@ -10,15 +11,19 @@ function isTrustedSender(event: IpcMainInvokeEvent): boolean {
   return mainWindow !== undefined && event.sender === mainWindow.webContents && event.senderFrame === mainWindow.webContents.mainFrame;
 }
 
-const handlers: SwarmdeskApi = {
-  getAppInfo: async () => ({ name: app.getName(), version: app.getVersion(), platform: process.platform }),
-};
+// Interim: the desktop-app issue replaces this with the real main-process services.
+async function answer(method: string): Promise<IpcResult<unknown>> {
+  if (method === 'getAppInfo') {
+    return { ok: true, value: { name: app.getName(), version: app.getVersion(), platform: process.platform, mode: 'electron', agent: { version: SWARMDESK_VERSION, runtime: process.version } } };
+  }
+  return { ok: false, error: { code: 'Unavailable', message: `${method} is not available yet` } };
+}
 
 function registerIpc(): void {
-  for (const key of Object.keys(IPC_CHANNELS) as (keyof SwarmdeskApi)[]) {
-    ipcMain.handle(IPC_CHANNELS[key], async (event) => {
-      if (!isTrustedSender(event)) throw new Error('PermissionDenied: IPC from an unknown sender');
-      return handlers[key]();
+  for (const method of API_METHODS) {
+    ipcMain.handle(IPC_CHANNELS[method], async (event): Promise<IpcResult<unknown>> => {
+      if (!isTrustedSender(event)) return { ok: false, error: { code: 'PermissionDenied', message: 'IPC from an unknown sender' } };
+      return answer(method);
     });
   }
 }

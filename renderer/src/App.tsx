@@ -11,7 +11,7 @@ export function App() {
   return (
     <main>
       <h1>swarmdesk</h1>
-      {info && <p>{`${info.name} ${info.version} on ${info.platform}`}</p>}
+      {info && <p>{`${info.name} ${info.version} on ${info.platform} (${info.mode})`}</p>}
       {error && <p role="alert">{error}</p>}
     </main>
   );

@@ -108,10 +108,16 @@ export const contextBridge = {
   },
 };
 
-export const ipcRenderer = {
-  invoked: [] as { channel: string; args: unknown[] }[],
+class IpcRendererStub extends Emitter {
+  readonly invoked: { channel: string; args: unknown[] }[] = [];
   invoke(channel: string, ...args: unknown[]): Promise<unknown> {
     this.invoked.push({ channel, args });
     return Promise.resolve(undefined);
-  },
-};
+  }
+  removeListener(event: string, listener: Listener): this {
+    this.listeners.set(event, (this.listeners.get(event) ?? []).filter((l) => l !== listener));
+    return this;
+  }
+}
+
+export const ipcRenderer = new IpcRendererStub();

@@ -61,8 +61,8 @@ describe('main window security', () => {
   it('answers our window and refuses a foreign sender', async () => {
     const handler = ipcMain.handlers.get(IPC_CHANNELS.getAppInfo);
     const own = { sender: win.webContents, senderFrame: win.webContents.mainFrame };
-    await expect(handler?.(own)).resolves.toMatchObject({ name: 'swarmdesk' });
+    await expect(handler?.(own)).resolves.toMatchObject({ ok: true, value: { name: 'swarmdesk' } });
     const foreign = { sender: {}, senderFrame: {} };
-    await expect(handler?.(foreign)).rejects.toThrow(/PermissionDenied/);
+    await expect(handler?.(foreign)).resolves.toMatchObject({ ok: false, error: { code: 'PermissionDenied' } });
   });
 });

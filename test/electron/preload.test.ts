@@ -1,24 +1,39 @@
 import { describe, expect, it } from 'vitest';
-import { IPC_CHANNELS } from '../../electron/contract';
+import { API_METHODS, EVENT_CHANNEL, IPC_CHANNELS, type SwarmdeskEvent } from '../../electron/contract';
 import { contextBridge, ipcRenderer } from './electron-stub';
 
+async function exposedBridge(): Promise<Record<string, unknown>> {
+  await import('../../electron/preload/index');
+  expect([...contextBridge.exposed.keys()]).toEqual(['swarmdesk']);
+  return contextBridge.exposed.get('swarmdesk') as Record<string, unknown>;
+}
+
 describe('preload', () => {
-  it('exposes exactly the contract under one name, and no raw ipcRenderer', async () => {
-    await import('../../electron/preload/index');
-    expect([...contextBridge.exposed.keys()]).toEqual(['swarmdesk']);
-    const api = contextBridge.exposed.get('swarmdesk') as Record<string, unknown>;
-    expect(Object.keys(api).sort()).toEqual(Object.keys(IPC_CHANNELS).sort());
-    for (const value of Object.values(api)) expect(typeof value).toBe('function');
-    expect(Object.values(api)).not.toContain(ipcRenderer);
-    expect(Object.values(api)).not.toContain(ipcRenderer.invoke);
+  it('exposes exactly the contract under one name (every method plus onEvent), and no raw ipcRenderer', async () => {
+    const bridge = await exposedBridge();
+    expect(Object.keys(bridge).sort()).toEqual([...API_METHODS, 'onEvent'].sort());
+    for (const value of Object.values(bridge)) expect(typeof value).toBe('function');
+    expect(Object.values(bridge)).not.toContain(ipcRenderer);
+    expect(Object.values(bridge)).not.toContain(ipcRenderer.invoke);
   });
 
-  it('maps each method to its own channel', async () => {
-    await import('../../electron/preload/index');
-    const api = contextBridge.exposed.get('swarmdesk') as Record<string, () => Promise<unknown>>;
-    for (const [method, channel] of Object.entries(IPC_CHANNELS)) {
-      await api[method]();
-      expect(ipcRenderer.invoked.at(-1)?.channel).toBe(channel);
+  it('maps each method to its own channel and passes only its one argument', async () => {
+    const bridge = (await exposedBridge()) as Record<string, (argument?: unknown, extra?: unknown) => Promise<unknown>>;
+    for (const method of API_METHODS) {
+      await bridge[method]({ probe: method }, 'smuggled');
+      expect(ipcRenderer.invoked.at(-1)).toEqual({ channel: IPC_CHANNELS[method], args: [{ probe: method }] });
     }
+  });
+
+  it('delivers events without the IPC event object, and stops when unsubscribed', async () => {
+    const bridge = (await exposedBridge()) as { onEvent(listener: (event: SwarmdeskEvent) => void): () => void };
+    const seen: unknown[][] = [];
+    const stop = bridge.onEvent((...args: unknown[]) => seen.push(args));
+    const event: SwarmdeskEvent = { kind: 'resync', reason: 'test' };
+    ipcRenderer.emit(EVENT_CHANNEL, { sender: ipcRenderer }, event);
+    expect(seen).toEqual([[event]]);
+    stop();
+    ipcRenderer.emit(EVENT_CHANNEL, { sender: ipcRenderer }, event);
+    expect(seen).toHaveLength(1);
   });
 });
