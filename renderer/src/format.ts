@@ -1,0 +1,84 @@
+/**
+ * How the UI writes cluster values, in the CLI's vocabulary (agent/cli/format): state names in upper
+ * case as swarmctl prints them, memory as go-humanize's IBytes, CPUs as plain decimals.
+ */
+import type { NodeView, ServiceView, Task } from '../../electron/contract';
+import { taskStateName, type PortConfig, type TaskState } from '../../agent/api/objects';
+
+export { timeAgo } from '../../agent/cli/format/ago';
+export { formatDuration, parseDuration } from '../../agent/cli/duration';
+
+const BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'];
+
+/**
+ * go-humanize's IBytes: `512 B`, `7.8 GiB`. The same rule as agent/cli/format/node.ts's formatBytes,
+ * which cannot be imported here: that module pulls in cli-table3 (a Node library) through table.ts.
+ */
+export function formatBytes(bytes: number): string {
+  if (bytes < 10) return `${bytes} B`;
+  const exponent = Math.min(Math.floor(Math.log(bytes) / Math.log(1024)), BYTE_UNITS.length - 1);
+  const value = Math.floor((bytes / 1024 ** exponent) * 10 + 0.5) / 10;
+  return `${value < 10 ? value.toFixed(1) : value.toFixed(0)} ${BYTE_UNITS[exponent]}`;
+}
+
+export function formatCpus(nanoCpus: number): string {
+  return String(Math.round(nanoCpus / 1e6) / 1e3);
+}
+
+export function stateName(state: TaskState): string {
+  try {
+    return taskStateName(state);
+  } catch {
+    return String(state);
+  }
+}
+
+/** The operator's name for the node, else its hostname, else its ID. */
+export function nodeName(node: NodeView): string {
+  if (node.spec.name !== undefined && node.spec.name !== '') return node.spec.name;
+  return node.description?.hostname || node.id;
+}
+
+/** `leader`, `reachable`, `unreachable`, `unknown` for managers; '' for workers. */
+export function managerStatusText(node: NodeView): string {
+  if (node.managerStatus !== undefined) return node.managerStatus.leader ? 'leader' : node.managerStatus.reachability;
+  return node.role === 'manager' ? 'unknown' : '';
+}
+
+export function nodeAddress(node: NodeView): string {
+  return node.managerStatus?.addr || node.status.addr;
+}
+
+export function portText(port: PortConfig): string {
+  return `${port.publishedPort ? port.publishedPort : '*'}:${port.targetPort}/${port.protocol}`;
+}
+
+export function publishedPortsText(service: ServiceView): string {
+  const ports = service.endpoint?.ports ?? service.spec.endpoint?.ports ?? [];
+  return ports.map(portText).join(', ');
+}
+
+export function serviceModeText(service: ServiceView): string {
+  return 'global' in service.spec.mode ? 'global' : 'replicated';
+}
+
+export function updateStatusText(service: ServiceView): string {
+  const status = service.status.updateStatus;
+  if (status === undefined) return '';
+  return status.state.replace('_', ' ');
+}
+
+/** A task's name as Docker shows it: `web.3` (replicated) or `web.<node>` (global). */
+export function taskName(task: Task): string {
+  if (task.name) return task.name;
+  return `${task.serviceAnnotations.name}.${task.slot > 0 ? task.slot : task.nodeId}`;
+}
+
+export function shortId(id: string): string {
+  return id.slice(0, 12);
+}
+
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return 'code' in err && typeof err.code === 'string' ? `${err.message} (${err.code})` : err.message;
+  return String(err);
+}
