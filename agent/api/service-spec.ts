@@ -287,8 +287,9 @@ export function validateServiceSpec(spec: unknown): ServiceSpec {
 // ------------------------------------------------------------------------------------------- defaults
 
 /**
- * What a spec without a restart policy or update config gets (SwarmKit's api/defaults): the
- * orchestrators apply these, swarmctl fills them in when only some of the settings are given.
+ * What a spec without a restart policy or update config gets (SwarmKit's api/defaults), defined here
+ * only: the orchestrators apply them (restartPolicyOf in orchestrator/tasks.ts, updateConfigFor in
+ * orchestrator/update/config.ts), swarmctl fills them in when only some of the settings are given.
  */
 export const DEFAULT_RESTART_POLICY: Readonly<RestartPolicy> = { condition: 'any', delayMs: 5000, maxAttempts: 0, windowMs: 0 };
 export const DEFAULT_UPDATE_CONFIG: Readonly<UpdateConfig> = {

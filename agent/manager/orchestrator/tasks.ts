@@ -5,13 +5,12 @@
  */
 import type { Node, RestartPolicy, Service, Task, TaskSpec, TaskState as TaskStateT } from '../../api/objects';
 import { TaskState } from '../../api/objects';
+import { DEFAULT_RESTART_POLICY } from '../../api/service-spec';
 import { isTaskFinished } from '../../api/task-lifecycle';
 import type { ReadTx, WriteTx } from '../../store';
 import { sameJson } from './same-json';
 
-/** SwarmKit's defaults for a task without a restart policy. */
-export const DEFAULT_RESTART_POLICY: RestartPolicy = { condition: 'any', delayMs: 5000, maxAttempts: 0, windowMs: 0 };
-
+/** The task's restart policy, SwarmKit's defaults (defined with the spec, in agent/api) filling what it leaves out. */
 export function restartPolicyOf(spec: TaskSpec): RestartPolicy {
   return { ...DEFAULT_RESTART_POLICY, ...spec.restart };
 }

@@ -1,14 +1,6 @@
-/** Update and rollback settings with SwarmKit's defaults filled in. */
+/** Update and rollback settings with SwarmKit's defaults (defined with the spec, in agent/api) filled in. */
 import type { Service, UpdateConfig } from '../../../api/objects';
-
-export const DEFAULT_UPDATE_CONFIG: UpdateConfig = {
-  parallelism: 1,
-  delayMs: 0,
-  failureAction: 'pause',
-  monitorMs: 5000,
-  maxFailureRatio: 0,
-  order: 'stop-first',
-};
+import { DEFAULT_UPDATE_CONFIG } from '../../../api/service-spec';
 
 /** The settings a run uses: the rollback config while rolling back, the update config otherwise. */
 export function updateConfigFor(service: Service, rollingBack: boolean): UpdateConfig {
