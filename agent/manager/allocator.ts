@@ -51,7 +51,7 @@ export class Allocator {
     this.clock = options.clock ?? realClock;
     this.steps = options.steps ?? [hostPortsStep];
     this.loop = new WatchLoop(options.store, ['task'], { resync: (tx) => this.resync(tx), commit: (c) => this.commit(c) }, logger, 'allocator');
-    this.queue = new WorkQueue((keys) => this.pass(keys), this.clock, logger, 'allocator');
+    this.queue = new WorkQueue((keys, current) => this.pass(keys, current), this.clock, logger, 'allocator');
   }
 
   start(): void {
@@ -78,8 +78,8 @@ export class Allocator {
     }
   }
 
-  private pass(taskIds: readonly string[]): Promise<void> {
-    return reconcilePass(this.options.store, taskIds, (tx, id) => this.allocate(tx, id), this.options.logger ?? silentLogger, 'allocator');
+  private pass(taskIds: readonly string[], current: () => boolean): Promise<void> {
+    return reconcilePass(this.options.store, taskIds, (tx, id) => this.allocate(tx, id), this.options.logger ?? silentLogger, 'allocator', { current });
   }
 
   private allocate(tx: WriteTx, taskId: string): void {

@@ -36,6 +36,8 @@ export interface WriteTx extends ReadTx {
   update<K extends Kind>(kind: K, obj: ObjectKinds[K]): ObjectKinds[K];
   /** Deletes an object; NotFound if it does not exist. */
   delete(kind: Kind, id: string): void;
+  /** Objects this transaction has written so far (net: a create then delete of one object is none). */
+  readonly writes: number;
 }
 
 type Expect = { version: number } | { entry: number };
@@ -86,6 +88,10 @@ class SubTx extends ReadTxImpl implements WriteTx {
 
   close(): void {
     this.open = false;
+  }
+
+  get writes(): number {
+    return this.actions.size;
   }
 
   private ensureOpen(kind: unknown): asserts kind is Kind {

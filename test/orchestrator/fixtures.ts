@@ -10,13 +10,15 @@ import { advanceStatus, isTaskFinished } from '../../agent/api/task-lifecycle';
 import { defaultClusterSpec } from '../../agent/manager/cluster-objects';
 import { createOrchestration, type Orchestration } from '../../agent/manager/orchestrator';
 import { meetsConstraints } from '../../agent/manager/orchestrator/node-fitness';
-import { createLocalStore, type MemoryStore } from '../../agent/store';
+import { createLocalStore, type LocalProposer, type MemoryStore } from '../../agent/store';
 import { FakeClock } from '../support/fake-clock';
 
 export const BROKEN_IMAGE = 'registry.invalid/broken:1';
 
 export interface World {
   store: MemoryStore;
+  /** Its log holds every entry proposed when the world was created with `record`. */
+  proposer: LocalProposer;
   clock: FakeClock;
   orchestration: Orchestration;
   /** Waits until nothing reacts any more. */
@@ -41,9 +43,9 @@ export function updateConfig(config: Partial<UpdateConfig>): UpdateConfig {
   return { parallelism: 1, delayMs: 0, failureAction: 'pause', monitorMs: 5000, maxFailureRatio: 0, order: 'stop-first', ...config };
 }
 
-export async function createWorld(options: { historyLimit?: number } = {}): Promise<World> {
+export async function createWorld(options: { historyLimit?: number; record?: boolean } = {}): Promise<World> {
   const clock = new FakeClock();
-  const { store } = createLocalStore({ now: () => new Date(clock.now()) });
+  const { store, proposer } = createLocalStore({ now: () => new Date(clock.now()), record: options.record });
   const spec = defaultClusterSpec();
   if (options.historyLimit !== undefined) spec.orchestration.taskHistoryRetentionLimit = options.historyLimit;
   await store.createObject('cluster', { id: 'cluster', spec, status: {}, rootCa: { caCertPem: '', joinTokens: { worker: '', manager: '' } } });
@@ -128,6 +130,7 @@ export async function createWorld(options: { historyLimit?: number } = {}): Prom
 
   return {
     store,
+    proposer,
     clock,
     orchestration,
     settle,

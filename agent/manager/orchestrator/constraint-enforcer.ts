@@ -10,7 +10,7 @@ import { TaskState } from '../../api/objects';
 import type { Clock, ComponentLogger } from '../../runtime';
 import type { ChangeEvent, MemoryStore, ReadTx, WriteTx } from '../../store';
 import { evictionReason } from './node-fitness';
-import { reconcilePass } from './reconcile-pass';
+import { MORE, type ReconcileOutcome, reconcilePass } from './reconcile-pass';
 import { isLive, raiseDesiredState } from './tasks';
 import { WatchLoop } from './watch-loop';
 import { WorkQueue } from './work-queue';
@@ -27,7 +27,7 @@ export class ConstraintEnforcer {
 
   constructor(private readonly options: ConstraintEnforcerOptions) {
     this.loop = new WatchLoop(options.store, ['node'], { resync: (tx) => this.resync(tx), commit: (c) => this.commit(c) }, options.logger, 'constraint enforcer');
-    this.queue = new WorkQueue((keys) => this.pass(keys), options.clock, options.logger, 'constraint enforcer');
+    this.queue = new WorkQueue((keys, current) => this.pass(keys, current), options.clock, options.logger, 'constraint enforcer');
   }
 
   start(): void {
@@ -72,14 +72,16 @@ export class ConstraintEnforcer {
     }
   }
 
-  private pass(nodeIds: readonly string[]): Promise<void> {
-    return reconcilePass(this.options.store, nodeIds, (tx, nodeId) => this.enforce(tx, nodeId), this.options.logger, 'constraint enforcer');
+  private pass(nodeIds: readonly string[], current: () => boolean): Promise<void> {
+    return reconcilePass(this.options.store, nodeIds, (tx, nodeId, _effects, full) => this.enforce(tx, nodeId, full), this.options.logger, 'constraint enforcer', { current });
   }
 
-  private enforce(tx: WriteTx, nodeId: string): void {
+  /** A node of thousands of tasks is handled over several transactions (MORE: run it again). */
+  private enforce(tx: WriteTx, nodeId: string, full: () => boolean): ReconcileOutcome {
     const node = tx.get('node', nodeId);
     for (const task of tx.find('task', 'nodeId', nodeId)) {
       if (task.slot === 0 || !isLive(task)) continue;
+      if (full()) return MORE;
       const reason = evictionReason(node, task.spec);
       if (reason === undefined) continue;
       if (raiseDesiredState(tx, task.id, TaskState.SHUTDOWN)) {

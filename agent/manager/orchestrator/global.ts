@@ -17,7 +17,7 @@ import { TaskState } from '../../api/objects';
 import { isTaskFinished, newTask } from '../../api/task-lifecycle';
 import { type ChangeEvent, newId, type ReadTx, type WriteTx } from '../../store';
 import { nodeFitness } from './node-fitness';
-import { reconcilePass } from './reconcile-pass';
+import { MORE, type ReconcileOutcome, reconcilePass } from './reconcile-pass';
 import { type OrchestratorOptions, taskNeedsAttention } from './replicated';
 import { removeServiceTasks } from './service-removal';
 import { isGlobal, isLive, nodeKey, raiseDesiredState } from './tasks';
@@ -34,7 +34,7 @@ export class GlobalOrchestrator {
 
   constructor(private readonly options: OrchestratorOptions) {
     this.loop = new WatchLoop(options.store, ['service', 'node', 'task'], { resync: (tx) => this.resync(tx), commit: (c) => this.commit(c) }, options.logger, 'global orchestrator');
-    this.queue = new WorkQueue((keys) => this.pass(keys), options.clock, options.logger, 'global orchestrator');
+    this.queue = new WorkQueue((keys, current) => this.pass(keys, current), options.clock, options.logger, 'global orchestrator');
   }
 
   start(): void {
@@ -81,19 +81,20 @@ export class GlobalOrchestrator {
     if (nodesChanged) this.queue.addAll(this.services);
   }
 
-  private async pass(keys: readonly string[]): Promise<void> {
-    await reconcilePass(this.options.store, keys, (tx, id, effects) => this.reconcile(tx, id, effects), this.options.logger, 'global orchestrator');
+  private async pass(keys: readonly string[], current: () => boolean): Promise<void> {
+    await reconcilePass(this.options.store, keys, (tx, id, effects, full) => this.reconcile(tx, id, effects, full), this.options.logger, 'global orchestrator', { current });
     for (const id of keys) if (this.services.has(id)) this.options.updates.ensure(id);
   }
 
-  private reconcile(tx: WriteTx, serviceId: string, effects: TxEffects): void {
+  /** Returns MORE when `full()` stopped it part-way (many nodes are handled over several transactions). */
+  private reconcile(tx: WriteTx, serviceId: string, effects: TxEffects, full: () => boolean): ReconcileOutcome {
     const { claims, restarts, logger, clock } = this.options;
     const service = tx.get('service', serviceId);
     if (service === undefined || service.pendingDelete === true) {
       // Deleted while global (the replicated orchestrator sweeps services whose mode is unknown).
-      const n = removeServiceTasks(tx, serviceId, claims);
-      if (n > 0) logger.info('service removed: its tasks are going away', { serviceId, tasks: n });
-      return;
+      const { removed, done } = removeServiceTasks(tx, serviceId, claims, full);
+      if (removed > 0) logger.info('service removed: its tasks are going away', { serviceId, tasks: removed });
+      return done ? undefined : MORE;
     }
     if (!isGlobal(service)) return;
 
@@ -106,6 +107,7 @@ export class GlobalOrchestrator {
     }
 
     for (const node of tx.iterate('node')) {
+      if (full()) return MORE;
       const tasks = byNode.get(node.id) ?? [];
       byNode.delete(node.id);
       const key = nodeKey(node.id);
@@ -126,7 +128,10 @@ export class GlobalOrchestrator {
       }
     }
     // Tasks on nodes that no longer exist.
-    for (const [nodeId, tasks] of byNode) this.shutDown(tx, service, nodeId, tasks);
+    for (const [nodeId, tasks] of byNode) {
+      if (full()) return MORE;
+      this.shutDown(tx, service, nodeId, tasks);
+    }
   }
 
   private shutDown(tx: WriteTx, service: Service, nodeId: string, tasks: readonly Task[]): void {

@@ -23,7 +23,7 @@ import { isTaskFinished, newTask } from '../../api/task-lifecycle';
 import type { Clock, ComponentLogger } from '../../runtime';
 import { type ChangeEvent, type MemoryStore, newId, type ReadTx, type WriteTx } from '../../store';
 import type { InstanceClaims } from './claims';
-import { reconcilePass } from './reconcile-pass';
+import { MORE, type ReconcileOutcome, reconcilePass } from './reconcile-pass';
 import type { RestartSupervisor } from './restart-supervisor';
 import { removeServiceTasks } from './service-removal';
 import { groupByInstance, isLive, isReplicated, raiseDesiredState, replicasOf, slotKey } from './tasks';
@@ -61,7 +61,7 @@ export class ReplicatedOrchestrator {
 
   constructor(private readonly options: OrchestratorOptions) {
     this.loop = new WatchLoop(options.store, ['service', 'task'], { resync: (tx) => this.resync(tx), commit: (c) => this.commit(c) }, options.logger, 'replicated orchestrator');
-    this.queue = new WorkQueue((keys) => this.pass(keys), options.clock, options.logger, 'replicated orchestrator');
+    this.queue = new WorkQueue((keys, current) => this.pass(keys, current), options.clock, options.logger, 'replicated orchestrator');
   }
 
   start(): void {
@@ -105,21 +105,22 @@ export class ReplicatedOrchestrator {
     }
   }
 
-  private async pass(keys: readonly string[]): Promise<void> {
-    await reconcilePass(this.options.store, keys, (tx, id, effects) => this.reconcile(tx, id, effects), this.options.logger, 'replicated orchestrator');
+  private async pass(keys: readonly string[], current: () => boolean): Promise<void> {
+    await reconcilePass(this.options.store, keys, (tx, id, effects, full) => this.reconcile(tx, id, effects, full), this.options.logger, 'replicated orchestrator', { current });
     for (const id of keys) {
       const service = this.options.store.get('service', id);
       if (service !== undefined && isReplicated(service) && service.pendingDelete !== true) this.options.updates.ensure(id);
     }
   }
 
-  private reconcile(tx: WriteTx, serviceId: string, effects: TxEffects): void {
+  /** Returns MORE when `full()` stopped it part-way (a big service is written over several transactions). */
+  private reconcile(tx: WriteTx, serviceId: string, effects: TxEffects, full: () => boolean): ReconcileOutcome {
     const { claims, restarts, logger } = this.options;
     const service = tx.get('service', serviceId);
     if (service === undefined || service.pendingDelete === true) {
-      const n = removeServiceTasks(tx, serviceId, claims);
-      if (n > 0) logger.info('service removed: its tasks are going away', { serviceId, tasks: n });
-      return;
+      const { removed, done } = removeServiceTasks(tx, serviceId, claims, full);
+      if (removed > 0) logger.info('service removed: its tasks are going away', { serviceId, tasks: removed });
+      return done ? undefined : MORE;
     }
     if (!isReplicated(service)) return;
 
@@ -131,23 +132,36 @@ export class ReplicatedOrchestrator {
     for (const [slot, tasks] of slots) {
       if (claims.isClaimed(serviceId, slotKey(slot))) continue;
       for (const task of tasks) {
+        if (full()) return MORE;
         if (isLive(task) && isTaskFinished(task.status.state)) restarts.restart(tx, service, task, effects);
       }
     }
 
     const occupied = this.occupiedSlots(tx, service, slots);
     const replicas = replicasOf(service);
-    for (const slot of occupied.slice(replicas)) this.retire(tx, service, slot, slots.get(slot) ?? []);
+    for (const slot of occupied.slice(replicas)) {
+      if (full()) return MORE;
+      this.retire(tx, service, slot, slots.get(slot) ?? []);
+    }
     const kept = new Set(occupied.slice(0, replicas));
     let created = 0;
     for (let slot = 1; kept.size < replicas; slot++) {
       if (kept.has(slot)) continue;
+      if (full()) {
+        // The slots not filled yet are not known to be kept: retire nothing more until they are.
+        logger.debug('replicated orchestrator created tasks, more to come', { serviceId, created });
+        return MORE;
+      }
       tx.create('task', newTask(service, { slot }, newId(), new Date(this.options.clock.now())));
       kept.add(slot);
       created++;
     }
     if (created > 0) logger.debug('replicated orchestrator created tasks', { serviceId, created });
-    for (const [slot, tasks] of slots) if (!kept.has(slot)) this.retire(tx, service, slot, tasks);
+    for (const [slot, tasks] of slots) {
+      if (kept.has(slot)) continue;
+      if (full()) return MORE;
+      this.retire(tx, service, slot, tasks);
+    }
   }
 
   /** Slots with a live task or a claim, ascending (read after this pass's restarts). */

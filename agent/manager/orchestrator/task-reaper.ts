@@ -43,7 +43,7 @@ export class TaskReaper {
 
   constructor(private readonly options: TaskReaperOptions) {
     this.loop = new WatchLoop(options.store, ['task', 'service', 'cluster'], { resync: (tx) => this.resync(tx), commit: (c) => this.commit(c) }, options.logger, 'task reaper');
-    this.queue = new WorkQueue((keys) => this.pass(keys), options.clock, options.logger, 'task reaper');
+    this.queue = new WorkQueue((keys, current) => this.pass(keys, current), options.clock, options.logger, 'task reaper');
   }
 
   start(): void {
@@ -96,8 +96,8 @@ export class TaskReaper {
     }
   }
 
-  private pass(keys: readonly string[]): Promise<void> {
-    return reconcilePass(this.options.store, keys, (tx, key) => this.reap(tx, key), this.options.logger, 'task reaper');
+  private pass(keys: readonly string[], current: () => boolean): Promise<void> {
+    return reconcilePass(this.options.store, keys, (tx, key) => this.reap(tx, key), this.options.logger, 'task reaper', { current });
   }
 
   private reap(tx: WriteTx, work: string): void {

@@ -12,9 +12,12 @@ export class WorkQueue {
   private stopped = true;
   private retryTimer: TimerHandle | undefined;
   private idleWaiters: (() => void)[] = [];
+  /** Bumped by stop(): a pass started before then learns through `current()` that it should end. */
+  private generation = 0;
 
+  /** @param pass handles `keys`; `current()` turns false once the queue is stopped (end early then). */
   constructor(
-    private readonly pass: (keys: readonly string[]) => Promise<void>,
+    private readonly pass: (keys: readonly string[], current: () => boolean) => Promise<void>,
     private readonly clock: Clock,
     private readonly logger: ComponentLogger,
     private readonly name: string,
@@ -27,6 +30,7 @@ export class WorkQueue {
 
   stop(): void {
     this.stopped = true;
+    this.generation++;
     this.marked.clear();
     if (this.retryTimer !== undefined) this.clock.clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
@@ -58,7 +62,8 @@ export class WorkQueue {
     const keys = [...this.marked];
     this.marked.clear();
     this.busy = true;
-    this.pass(keys)
+    const generation = this.generation;
+    this.pass(keys, () => generation === this.generation)
       .catch((err: unknown) => {
         if (this.stopped) return;
         this.logger.warn(`${this.name}: pass failed, retrying`, { keys: keys.length, error: err instanceof Error ? err.message : String(err) });
