@@ -4,11 +4,12 @@
  * scheduler and the executor can take a stored spec as well-formed. A bad spec is refused with
  * InvalidArgument and a message that names the field: `spec.task.container.image: required`.
  *
- * Placement constraints are checked for syntax here (`parseConstraint`), accepting the same keys as
- * the scheduler's parser (agent/manager/scheduler/constraint.ts); whether a node meets one is the
+ * Placement constraints are parsed by the one parser the scheduler and orchestrators also use
+ * (./constraint.ts), so a spec accepted here is one they can read; whether a node meets one is the
  * scheduler's business.
  */
 import { z } from 'zod';
+import { parseConstraint } from './constraint';
 import { ApiError } from './errors';
 import type { RestartPolicy, ServiceMode, ServiceSpec, UpdateConfig } from './objects';
 
@@ -20,47 +21,6 @@ const MAX_LABELS = 256;
 export const MIN_MEMORY_BYTES = 4 * 1024 * 1024;
 export const MIN_NANO_CPUS = 1e6;
 const MAX_PORT = 65535;
-
-// ------------------------------------------------------------------------------------------ constraints
-
-export type ConstraintOperator = '==' | '!=';
-
-export interface Constraint {
-  key: string;
-  operator: ConstraintOperator;
-  value: string;
-}
-
-/** Keys a constraint may test; `node.labels.<name>` and `engine.labels.<name>` take any label name. */
-export const CONSTRAINT_KEYS: readonly string[] = ['node.id', 'node.hostname', 'node.role', 'node.platform.os', 'node.platform.arch'];
-const LABEL_KEY_PREFIXES = ['node.labels.', 'engine.labels.'] as const;
-
-// SwarmKit's patterns (manager/constraint): keys are dotted words, values may hold glob-like punctuation.
-const CONSTRAINT_KEY = /^[a-z_][a-z0-9\-_.]+$/i;
-const CONSTRAINT_VALUE = /^[a-z0-9:\-_\s.*()?+[\]\\^$|/]+$/i;
-
-/** `node.role==manager` as key, operator and value; throws a RangeError saying what is wrong. */
-export function parseConstraint(text: string): Constraint {
-  for (const operator of ['==', '!='] as const) {
-    const parts = text.split(operator);
-    if (parts.length === 1) continue;
-    if (parts.length !== 2) throw new RangeError(`"${text}" has more than one "${operator}"`);
-    const key = parts[0].trim();
-    const value = parts[1].trim();
-    if (!CONSTRAINT_KEY.test(key)) throw new RangeError(`"${text}": key "${key}" is invalid`);
-    const labelPrefix = LABEL_KEY_PREFIXES.find((prefix) => key.toLowerCase().startsWith(prefix));
-    if (labelPrefix === undefined && !CONSTRAINT_KEYS.includes(key.toLowerCase())) {
-      throw new RangeError(`"${text}": unknown key "${key}" (use ${CONSTRAINT_KEYS.join(', ')}, node.labels.<name> or engine.labels.<name>)`);
-    }
-    if (labelPrefix !== undefined && key.length === labelPrefix.length) throw new RangeError(`"${text}": "${key}" needs a label name`);
-    if (!CONSTRAINT_VALUE.test(value)) throw new RangeError(`"${text}": value "${value}" is invalid`);
-    if (key.toLowerCase() === 'node.role' && !['manager', 'worker'].includes(value.toLowerCase())) {
-      throw new RangeError(`"${text}": node.role is "manager" or "worker"`);
-    }
-    return { key, operator, value };
-  }
-  throw new RangeError(`"${text}" needs an operator, == or != (e.g. node.role==manager)`);
-}
 
 // -------------------------------------------------------------------------------------------- schemas
 
@@ -186,11 +146,8 @@ const restartPolicy = z.strictObject({
 });
 
 const constraint = z.string().superRefine((value, ctx) => {
-  try {
-    parseConstraint(value);
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : String(err) });
-  }
+  const parsed = parseConstraint(value);
+  if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.error });
 });
 
 const spreadDescriptor = z

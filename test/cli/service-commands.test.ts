@@ -123,7 +123,7 @@ describe('service create', () => {
       [['--update-failure-action', 'retry'], "Error: option '--update-failure-action <action>' argument 'retry' is invalid. must be pause, continue or rollback.\n"],
       [['--update-max-failure-ratio', '2'], "Error: option '--update-max-failure-ratio <ratio>' argument '2' is invalid. must be a number from 0 to 1.\n"],
       [['--update-delay', '-1s'], "Error: option '--update-delay <duration>' argument '-1s' is invalid. must not be negative.\n"],
-      [['--constraint', 'node.role=manager'], 'Error: spec.task.placement.constraints.0: "node.role=manager" needs an operator, == or != (e.g. node.role==manager)\n'],
+      [['--constraint', 'node.role=manager'], 'Error: spec.task.placement.constraints.0: invalid constraint "node.role=manager": expected exactly one operator, == or !=\n'],
       [['--ports', '80:80', '--ports', '80:81'], 'Error: spec.endpoint.ports.1.publishedPort: 80/tcp is already published by ports.0\n'],
       [['--rollback-failure-action', 'rollback'], 'Error: spec.rollback.failureAction: must be pause or continue\n'],
     ];

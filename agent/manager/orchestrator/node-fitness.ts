@@ -1,11 +1,11 @@
 /**
  * Whether a node suits a service's tasks, as the orchestrators (not the scheduler) see it: a task is
  * moved off a node that is down, drained or no longer meets the service's placement constraints; a
- * global service gets a new task only on a node that is ready and active. Constraint syntax and
- * matching are the scheduler's (agent/manager/scheduler/constraint.ts), so both agree on every node.
+ * global service gets a new task only on a node that is ready and active. Constraints are parsed and
+ * matched by the one parser (agent/api/constraint.ts) the scheduler uses too, so both agree on every node.
  */
+import { type ConstraintSubject, constraintsMatch, parseConstraints } from '../../api/constraint';
 import type { Node, TaskSpec } from '../../api/objects';
-import { type ConstraintSubject, constraintsMatch, parseConstraints } from '../scheduler/constraint';
 
 /** `run`: may get new tasks; `keep`: keeps what it has (unknown state after a leader change, paused); `evict`: its tasks must go. */
 export type NodeFitness = 'run' | 'keep' | 'evict';

@@ -9,7 +9,7 @@
  * dynamic ones can change their answer, so only they are re-checked after each assignment.
  */
 import type { Platform, Task } from '../../api/objects';
-import { type Constraint, constraintsMatch, parseConstraints } from './constraint';
+import { type Constraint, constraintsMatch, parseConstraints } from '../../api/constraint';
 import { type NodeInfo, type TaskFootprint, failureKeyOf, footprintOf } from './node-info';
 
 /** What every task of a group asks of a node, derived once from one of them. */

@@ -1,5 +1,4 @@
 /** The scheduler: a pure placement core (placement.ts) and the leader duty that feeds it (scheduler.ts). */
-export { parseConstraint, parseConstraints, type Constraint } from './constraint';
 export { FAILURE_WINDOW_MS, MAX_RECENT_FAILURES, NodeInfo, type TaskFootprint } from './node-info';
 export { NodeSet, occupiesNode } from './node-set';
 export { placeTasks, type Assignment, type PlacementResult, type Unplaced } from './placement';

@@ -6,7 +6,7 @@
  */
 import type { Node, NodeAvailability, NodeRole, NodeState, Task } from '../../api/objects';
 import { TaskState } from '../../api/objects';
-import type { ConstraintSubject } from './constraint';
+import type { ConstraintSubject } from '../../api/constraint';
 
 /** SwarmKit's penalty: a node where this service's tasks failed this often recently is tried last. */
 export const MAX_RECENT_FAILURES = 5;
