@@ -1,0 +1,98 @@
+/**
+ * What the provisioning tests share: a private lab (its own VMs with real sshd and dockerd), SSH
+ * targets for its VMs, and changes to a VM's sshd made inside that lab only.
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KnownHosts } from '../../electron/main/provision/known-hosts';
+import type { SshTarget } from '../../electron/main/provision/ssh';
+import { type Lab, labDown, labUp, type LabVm, missingLabPrerequisites } from '../lab/lab';
+import { claimPrivateLab } from '../lab/private-lab';
+import { tryRun as run } from '../lab/sh';
+
+export const inCi = process.env.CI === 'true';
+/** Skipped on a developer machine without the lab's prerequisites; in CI labUp fails naming them. */
+export const skipWithoutLab = !inCi && missingLabPrerequisites().length > 0;
+
+export interface TestLab {
+  lab: Lab;
+  vms: LabVm[];
+  /** A scratch directory on the host, removed by down(). */
+  scratch: string;
+  /** The lab's known_hosts (every VM's key trusted), as the provisioning layer reads it. */
+  knownHosts: KnownHosts;
+  down(): Promise<void>;
+}
+
+export async function privateLab(vms: number): Promise<TestLab> {
+  const opts = await claimPrivateLab();
+  const scratch = await mkdtemp(join(tmpdir(), 'swarmdesk-provision-'));
+  try {
+    const lab = await labUp({ ...opts, vms });
+    return {
+      lab,
+      vms: lab.vms,
+      scratch,
+      knownHosts: new KnownHosts(lab.vms[0].knownHostsPath),
+      down: async () => {
+        await labDown(opts);
+        await rm(scratch, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    await labDown(opts);
+    throw err;
+  }
+}
+
+/** root on the VM with the lab's ed25519 key. */
+export function rootWithLabKey(vm: LabVm): SshTarget {
+  return { host: vm.ip, port: vm.sshPort, username: 'root', auth: { method: 'key', keyPath: vm.sshKeyPath } };
+}
+
+/** Runs a command in the VM; throws with its output unless it exits 0. */
+export async function vmSh(vm: LabVm, command: string): Promise<string> {
+  const r = await vm.exec(command, 60_000);
+  if (r.code !== 0) throw new Error(`${vm.name}: ${command} exited ${r.code}: ${r.stderr}${r.stdout}`);
+  return r.stdout;
+}
+
+/** Lets root log in with a password on this VM's sshd (this lab only), and sets the password. */
+export async function allowPasswordLogin(vm: LabVm, password: string): Promise<void> {
+  await vmSh(
+    vm,
+    "sed -i -e 's/^PasswordAuthentication no/PasswordAuthentication yes/' -e 's/^PermitRootLogin prohibit-password/PermitRootLogin yes/' /etc/ssh/sshd_config" +
+      ' && kill -HUP "$(cat /run/sshd.pid)"',
+  );
+  await setPassword(vm, 'root', password);
+  // sshd re-executes itself on SIGHUP; wait until it accepts connections again.
+  await waitForSshd(vm);
+}
+
+export async function setPassword(vm: LabVm, user: string, password: string): Promise<void> {
+  const [cmd, ...args] = vm.argv(['chpasswd']);
+  const r = await run([cmd, ...args], { input: `${user}:${password}\n` });
+  if (r.code !== 0) throw new Error(`chpasswd in ${vm.name}: ${r.stderr}`);
+}
+
+export async function waitForSshd(vm: LabVm): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const r = await run(['ssh-keyscan', '-T', '5', '-t', 'ed25519', vm.ip]);
+    if (r.code === 0 && r.stdout.includes('ssh-ed25519')) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`${vm.name}: sshd does not answer`);
+}
+
+/** A new key pair of `type` (ed25519, ecdsa, rsa), optionally encrypted, authorized for root on `vm`. */
+export async function authorizedKey(vm: LabVm, dir: string, type: 'ed25519' | 'ecdsa' | 'rsa', passphrase = ''): Promise<string> {
+  const path = join(dir, `id_${type}${passphrase === '' ? '' : '_enc'}`);
+  const bits = type === 'rsa' ? ['-b', '3072'] : [];
+  const r = await run(['ssh-keygen', '-q', '-t', type, ...bits, '-N', passphrase, '-C', `test-${type}`, '-f', path]);
+  if (r.code !== 0) throw new Error(`ssh-keygen: ${r.stderr}`);
+  const pub = (await readFile(`${path}.pub`, 'utf8')).trim();
+  await vmSh(vm, `echo '${pub}' >> /root/.ssh/authorized_keys`);
+  return path;
+}
