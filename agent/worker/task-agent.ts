@@ -18,6 +18,8 @@ export interface TaskAgentOptions {
   logger?: ComponentLogger;
   /** Passed to the task channel (report retry and timeout). */
   channel?: Pick<TaskChannelOptions, 'retryMs' | 'reportTimeoutMs'>;
+  /** How long an unreachable engine is retried before a task fails (default 60 s). */
+  engineRetryMs?: number;
 }
 
 export class TaskAgent {
@@ -36,6 +38,7 @@ export class TaskAgent {
       report: (taskId, status) => this.channel.report(taskId, status),
       clock: options.clock,
       logger: options.logger,
+      engineRetryMs: options.engineRetryMs,
     });
   }
 

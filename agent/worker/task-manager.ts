@@ -22,6 +22,9 @@ export interface TaskManagerOptions {
   report: (taskId: string, status: TaskStatus) => void;
   clock?: Clock;
   logger?: ComponentLogger;
+  /** Passed to each TaskRunner: how long an unreachable engine is retried before a task fails. */
+  engineRetryMs?: number;
+  random?: () => number;
 }
 
 function describe(err: unknown): string {
@@ -92,7 +95,8 @@ export class TaskManager {
       runner.update(task);
       return;
     }
-    const created = new TaskRunner(task, { executor: this.executor, report: this.options.report, clock: this.clock, logger: this.logger });
+    const { report, engineRetryMs, random } = this.options;
+    const created = new TaskRunner(task, { executor: this.executor, report, clock: this.clock, logger: this.logger, engineRetryMs, random });
     this.runners.set(task.id, created);
     created.start();
   }

@@ -13,11 +13,18 @@
  * The state it starts from is what the manager last recorded; since every executor step is idempotent
  * against the engine, a container found running after an agent restart is waited on, never restarted.
  * Every transition is reported through `report` (the task channel batches and retries them).
+ *
+ * An engine that cannot be reached for a moment (restarting, its socket gone, a 5xx answering a
+ * status read: EngineUnavailableError) does not fail the task: the step is tried again after a
+ * jittered, growing backoff, for up to `engineRetryMs` (60 s) since the engine last answered. Only
+ * then does the task fail with that error. What Docker says about the container itself (no such image,
+ * a start refused, a non-zero exit) is the task's failure at once, as before.
  */
 import { type Task, TaskState, type TaskStatus } from '../api/objects';
 import { isTaskFinished } from '../api/task-lifecycle';
 import { type Clock, type ComponentLogger, realClock, silentLogger } from '../runtime';
-import { type Executor, ExecutorError, type RuntimeStatus } from './executor';
+import { Backoff } from './backoff';
+import { EngineUnavailableError, type Executor, ExecutorError, type RuntimeStatus } from './executor';
 
 export const TASK_STATUS_MESSAGES = {
   accepted: 'accepted',
@@ -29,11 +36,21 @@ export const TASK_STATUS_MESSAGES = {
   shutdown: 'shutdown',
 } as const;
 
+/** How long a task waits out an engine it cannot reach before it fails with that error. */
+export const DEFAULT_ENGINE_RETRY_MS = 60_000;
+/** Backoff between attempts while the engine is unreachable: ceilings 250 ms, 750 ms, 1.75 s, ... 5 s. */
+export const ENGINE_RETRY_INITIAL_MS = 250;
+export const ENGINE_RETRY_MAX_MS = 5000;
+
 export interface TaskRunnerOptions {
   executor: Executor;
   report: (taskId: string, status: TaskStatus) => void;
   clock?: Clock;
   logger?: ComponentLogger;
+  /** How long to retry an unreachable engine before the task fails (default 60 s). */
+  engineRetryMs?: number;
+  /** For the backoff's jitter (tests pass a fixed one). */
+  random?: () => number;
 }
 
 export function exitError(exitCode: number, cause?: string): string {
@@ -57,6 +74,10 @@ export class TaskRunner {
   private readonly report: (taskId: string, status: TaskStatus) => void;
   private readonly clock: Clock;
   private readonly logger: ComponentLogger;
+  private readonly engineRetryMs: number;
+  private readonly engineBackoff: Backoff;
+  /** When the engine first failed to answer in the current streak of failures. */
+  private unreachableSince: number | undefined;
 
   private ended = false;
   private removed = false;
@@ -73,6 +94,8 @@ export class TaskRunner {
     this.report = options.report;
     this.clock = options.clock ?? realClock;
     this.logger = options.logger ?? silentLogger;
+    this.engineRetryMs = options.engineRetryMs ?? DEFAULT_ENGINE_RETRY_MS;
+    this.engineBackoff = new Backoff(options.random ?? Math.random, ENGINE_RETRY_INITIAL_MS, ENGINE_RETRY_MAX_MS);
   }
 
   get id(): string {
@@ -199,10 +222,11 @@ export class TaskRunner {
     try {
       await this.executor.prepare(this.task, this.step?.signal);
     } catch (err) {
-      if (isAbort(err) || this.ended) return;
+      if (isAbort(err) || this.ended || (await this.retryLater(err))) return;
       this.fatal(err);
       return;
     }
+    this.engineAnswered();
     this.transition(TaskState.READY, TASK_STATUS_MESSAGES.prepared);
   }
 
@@ -211,10 +235,11 @@ export class TaskRunner {
     try {
       runtime = await this.executor.start(this.task);
     } catch (err) {
-      if (this.ended) return;
+      if (this.ended || (await this.retryLater(err))) return;
       this.fatal(err);
       return;
     }
+    this.engineAnswered();
     this.transition(TaskState.RUNNING, TASK_STATUS_MESSAGES.started, runtime);
   }
 
@@ -224,14 +249,21 @@ export class TaskRunner {
     try {
       this.resting = true;
       this.settle();
+      if (this.unreachableSince !== undefined) {
+        // Retrying after the engine failed us: a wait can block for hours, so the engine answering a
+        // read now is what ends the streak (a later break gets the whole budget again).
+        await this.executor.inspect(this.task);
+        this.engineAnswered();
+      }
       exit = await this.executor.wait(this.task, signal);
     } catch (err) {
-      if (isAbort(err) || signal.aborted || this.ended) return;
+      if (isAbort(err) || signal.aborted || this.ended || (await this.retryLater(err))) return;
       this.fatal(err);
       return;
     } finally {
       this.resting = false;
     }
+    this.engineAnswered();
     if (signal.aborted || this.ended) return; // stopped because the task must stop: that is SHUTDOWN, not an exit
     const runtime = await this.executor.inspect(this.task).catch(() => undefined);
     const containerStatus = { ...(runtime?.containerStatus ?? { containerId: '', pid: 0 }), exitCode: exit.exitCode, pid: 0 };
@@ -246,10 +278,11 @@ export class TaskRunner {
     try {
       await this.executor.shutdown(this.task);
     } catch (err) {
-      if (this.ended) return;
+      if (this.ended || (await this.retryLater(err))) return;
       this.fatal(err);
       return;
     }
+    this.engineAnswered();
     if (this.ended) return;
     const runtime = await this.executor.inspect(this.task).catch(() => undefined);
     const status: Omit<TaskStatus, 'timestamp'> = { state: TaskState.SHUTDOWN, message: TASK_STATUS_MESSAGES.shutdown };
@@ -262,10 +295,56 @@ export class TaskRunner {
       await this.executor.remove(this.containerRef());
       this.removed = true;
     } catch (err) {
+      // Once the runner has ended (unassigned), one attempt only: the agent must not hang on it.
+      if (!this.ended && (await this.retryLater(err))) return;
       // Left for the next complete assignment set's cleanup; nothing to report (the task is finished).
       this.removed = true;
       this.logger.warn('could not remove a task container', { taskId: this.task.id, error: describe(err) });
     }
+  }
+
+  /**
+   * After a failed step: when the engine was only unavailable and has been for less than
+   * `engineRetryMs`, waits a backoff (cut short if the task changes or the runner stops) and returns
+   * true, so the loop decides again and retries the step. False: the error is the task's.
+   */
+  private async retryLater(err: unknown): Promise<boolean> {
+    if (!(err instanceof EngineUnavailableError)) return false;
+    const now = this.clock.now();
+    this.unreachableSince ??= now;
+    const waited = now - this.unreachableSince;
+    if (waited >= this.engineRetryMs) {
+      this.logger.warn('Docker Engine unavailable for too long, the task fails', { taskId: this.task.id, waitedMs: waited, error: err.message });
+      return false;
+    }
+    const delay = this.engineBackoff.next();
+    this.logger.warn('Docker Engine unavailable, retrying', { taskId: this.task.id, state: this.current.state, retryInMs: delay, error: err.message });
+    await this.pause(delay);
+    return true;
+  }
+
+  /** The engine answered: the next unavailability starts a new streak (and a new budget). */
+  private engineAnswered(): void {
+    this.unreachableSince = undefined;
+    this.engineBackoff.reset();
+  }
+
+  /** Waits `ms` on the clock, resting meanwhile; ends early when the current step is aborted. */
+  private pause(ms: number): Promise<void> {
+    const signal = this.step?.signal;
+    if (signal?.aborted === true || this.ended) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        this.clock.clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        this.resting = false;
+        resolve();
+      };
+      const timer = this.clock.setTimeout(done, ms);
+      signal?.addEventListener('abort', done, { once: true });
+      this.resting = true;
+      this.settle();
+    });
   }
 
   private containerRef(): string {

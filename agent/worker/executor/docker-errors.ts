@@ -38,3 +38,31 @@ export function isNotModified(err: unknown): boolean {
 export function isConflict(err: unknown): boolean {
   return dockerStatusCode(err) === 409;
 }
+
+/** Socket-level failures: the engine was not reached, or the connection to it broke. */
+const CONNECTION_ERROR_CODES: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ENOENT', // a Unix socket that is not there (yet): the engine is restarting
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'ERR_STREAM_PREMATURE_CLOSE',
+]);
+
+/** The engine did not answer at all (no HTTP status): it is down, restarting, or the connection broke. */
+export function isConnectionError(err: unknown): boolean {
+  if (dockerStatusCode(err) !== undefined || typeof err !== 'object' || err === null) return false;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string') return CONNECTION_ERROR_CODES.has(code);
+  return err instanceof Error && /socket hang up|connection to the engine was lost/i.test(err.message);
+}
+
+/** The engine answered with a 5xx: a failure of its own, not a verdict on the request. */
+export function isServerError(err: unknown): boolean {
+  const code = dockerStatusCode(err);
+  return code !== undefined && code >= 500;
+}

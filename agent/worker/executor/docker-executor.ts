@@ -8,14 +8,19 @@
  * Containers are found by name (`<service>.<slot>.<task id>`, unique per task) and, after a restart,
  * by the node label (list()). Two clients: calls that answer at once get a timeout, calls that last
  * as long as a container does (wait, stop with its grace, pull, followed logs) get none.
+ *
+ * Failures that say nothing about the container (the engine not reached, the connection broken, a 5xx
+ * answering a read) are EngineUnavailableError, which the task runner retries for a while; Docker
+ * refusing to create or start a container stays an ExecutorError, the task's own failure.
  */
+import type { IncomingMessage } from 'node:http';
 import type Docker from 'dockerode';
 import type { Task } from '../../api/objects';
 import { type ComponentLogger, silentLogger } from '../../runtime';
 import { createEngineClient } from '../engine';
 import { boundPorts, containerName, createOptions, LABEL_NODE_ID, LABEL_TASK_ID, stopTimeoutSeconds } from './container-config';
-import { dockerMessage, isConflict, isNotFound, isNotModified } from './docker-errors';
-import { type ContainerExit, type Executor, ExecutorError, type RuntimeContainer, type RuntimeStatus } from './executor';
+import { dockerMessage, isConflict, isConnectionError, isNotFound, isNotModified, isServerError } from './docker-errors';
+import { type ContainerExit, EngineUnavailableError, type Executor, ExecutorError, type RuntimeContainer, type RuntimeStatus } from './executor';
 import { type LogLine, logLines, type LogOptions } from './logs';
 
 /** For calls that answer at once; creating a container on vfs copies its image, so not too tight. */
@@ -32,6 +37,21 @@ export interface DockerExecutorOptions {
 
 interface PullOutcome {
   error?: string;
+}
+
+interface WaitBody {
+  StatusCode?: number;
+  Error?: { Message?: string } | null;
+}
+
+/**
+ * The error a failed engine call becomes. A 5xx is the engine's own trouble only for reads (inspect,
+ * wait, list): from create or start it is Docker refusing the container, the task's failure.
+ */
+function engineError(err: unknown, call: 'read' | 'write'): ExecutorError {
+  if (isConnectionError(err)) return new EngineUnavailableError(`cannot reach the Docker Engine: ${dockerMessage(err)}`);
+  if (call === 'read' && isServerError(err)) return new EngineUnavailableError(dockerMessage(err));
+  return new ExecutorError(dockerMessage(err));
 }
 
 function abortError(signal: AbortSignal): Error {
@@ -53,7 +73,12 @@ export class DockerExecutor implements Executor {
   }
 
   async list(): Promise<RuntimeContainer[]> {
-    const containers = await this.api.listContainers({ all: true, filters: { label: [`${LABEL_NODE_ID}=${this.nodeId}`] } });
+    let containers: Docker.ContainerInfo[];
+    try {
+      containers = await this.api.listContainers({ all: true, filters: { label: [`${LABEL_NODE_ID}=${this.nodeId}`] } });
+    } catch (err) {
+      throw engineError(err, 'read');
+    }
     const found: RuntimeContainer[] = [];
     for (const c of containers) {
       const taskId = c.Labels[LABEL_TASK_ID];
@@ -78,6 +103,7 @@ export class DockerExecutor implements Executor {
       await this.api.createContainer(createOptions(task));
     } catch (err) {
       if (isConflict(err) && (await this.exists(name))) return; // created meanwhile by an earlier attempt
+      if (isConnectionError(err)) throw engineError(err, 'write');
       const message = dockerMessage(err);
       throw new ExecutorError(pull.error === undefined ? message : `${message} (pull failed: ${pull.error})`);
     }
@@ -88,7 +114,7 @@ export class DockerExecutor implements Executor {
     try {
       await container.start();
     } catch (err) {
-      if (!isNotModified(err)) throw new ExecutorError(dockerMessage(err));
+      if (!isNotModified(err)) throw engineError(err, 'write');
     }
     const status = await this.inspect(task);
     if (status === undefined) throw new ExecutorError(`container ${containerName(task)} disappeared after it started`);
@@ -97,12 +123,12 @@ export class DockerExecutor implements Executor {
 
   async wait(task: Task, signal: AbortSignal): Promise<ContainerExit> {
     if (signal.aborted) throw abortError(signal);
-    let result: { StatusCode?: number; Error?: { Message?: string } | null };
+    let result: WaitBody;
     try {
-      result = (await this.long.getContainer(containerName(task)).wait({ abortSignal: signal })) as typeof result;
+      result = await this.waitRequest(containerName(task), signal);
     } catch (err) {
       if (signal.aborted) throw abortError(signal);
-      throw new ExecutorError(dockerMessage(err));
+      throw engineError(err, 'read');
     }
     const exit: ContainerExit = { exitCode: result.StatusCode ?? -1 };
     const error = result.Error?.Message;
@@ -116,7 +142,7 @@ export class DockerExecutor implements Executor {
       info = await this.api.getContainer(containerName(task)).inspect();
     } catch (err) {
       if (isNotFound(err)) return undefined;
-      throw new ExecutorError(dockerMessage(err));
+      throw engineError(err, 'read');
     }
     return {
       containerStatus: { containerId: info.Id, pid: info.State.Pid, exitCode: info.State.ExitCode },
@@ -131,7 +157,7 @@ export class DockerExecutor implements Executor {
       await this.long.getContainer(containerName(task)).stop({ t: stopTimeoutSeconds(task) });
     } catch (err) {
       if (isNotModified(err) || isNotFound(err)) return;
-      throw new ExecutorError(dockerMessage(err));
+      throw engineError(err, 'write');
     }
   }
 
@@ -141,7 +167,7 @@ export class DockerExecutor implements Executor {
     } catch (err) {
       // 409: a removal of the same container is already in progress.
       if (isNotFound(err) || isConflict(err)) return;
-      throw new ExecutorError(dockerMessage(err));
+      throw engineError(err, 'write');
     }
   }
 
@@ -177,6 +203,49 @@ export class DockerExecutor implements Executor {
     return logLines(source, !tty, options.timestamps ?? false);
   }
 
+  /**
+   * POST /containers/{name}/wait, its answer read here: dockerode's wait() never settles when the
+   * connection breaks after the headers came (the engine restarting while the container runs), which
+   * would leave the task unwatched for good. A break rejects, so the runner can wait again.
+   */
+  private waitRequest(name: string, signal: AbortSignal): Promise<WaitBody> {
+    return new Promise<WaitBody>((resolve, reject) => {
+      const options = {
+        path: `/containers/${name}/wait?`,
+        method: 'POST',
+        isStream: true,
+        abortSignal: signal,
+        statusCodes: { 200: true, 400: 'bad parameter', 404: 'no such container', 500: 'server error' },
+        options: {},
+      };
+      this.long.modem.dial(options, (err, result) => {
+        if (err !== null) {
+          reject(err);
+          return;
+        }
+        const res = result as IncomingMessage;
+        const chunks: Buffer[] = [];
+        let ended = false;
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          ended = true;
+          const text = Buffer.concat(chunks).toString('utf8');
+          try {
+            resolve(JSON.parse(text) as WaitBody);
+          } catch {
+            reject(new Error(`the engine's answer to wait is not JSON: ${text.slice(0, 200)}`));
+          }
+        });
+        res.on('error', (e) => {
+          if (!ended) reject(e);
+        });
+        res.on('close', () => {
+          if (!ended) reject(Object.assign(new Error('the connection to the engine was lost while waiting on the container'), { code: 'ECONNRESET' }));
+        });
+      });
+    });
+  }
+
   // -------------------------------------------------------------------------------------------- images
 
   private async exists(name: string): Promise<boolean> {
@@ -185,7 +254,7 @@ export class DockerExecutor implements Executor {
       return true;
     } catch (err) {
       if (isNotFound(err)) return false;
-      throw new ExecutorError(dockerMessage(err));
+      throw engineError(err, 'read');
     }
   }
 
@@ -195,7 +264,7 @@ export class DockerExecutor implements Executor {
       return true;
     } catch (err) {
       if (isNotFound(err)) return false;
-      throw new ExecutorError(dockerMessage(err));
+      throw engineError(err, 'read');
     }
   }
 

@@ -42,6 +42,18 @@ export class ExecutorError extends Error {
   }
 }
 
+/**
+ * The engine could not be reached, the connection broke, or it failed to answer a read (5xx): nothing
+ * was said about the task's container, and the same call may well work in a moment (the engine is
+ * restarting, its socket is being recreated). The task runner retries these for a bounded time.
+ */
+export class EngineUnavailableError extends ExecutorError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'EngineUnavailableError';
+  }
+}
+
 export interface Executor {
   /** Every container of this node's tasks on the runtime, running or not. */
   list(): Promise<RuntimeContainer[]>;

@@ -16,6 +16,6 @@ export {
   stopTimeoutSeconds,
 } from './container-config';
 export { DEFAULT_ENGINE_CALL_TIMEOUT_MS, DockerExecutor, type DockerExecutorOptions } from './docker-executor';
-export { dockerMessage } from './docker-errors';
-export { type ContainerExit, type Executor, ExecutorError, type RuntimeContainer, type RuntimeStatus } from './executor';
+export { dockerMessage, isConnectionError } from './docker-errors';
+export { type ContainerExit, EngineUnavailableError, type Executor, ExecutorError, type RuntimeContainer, type RuntimeStatus } from './executor';
 export { type LogLine, logLines, type LogOptions } from './logs';
