@@ -211,6 +211,13 @@ function setOptional<T extends object, K extends keyof T>(target: T, key: K, val
   if (value !== undefined) target[key] = value;
 }
 
+/** Docker's way to unset a text setting: an empty value (`--hostname ""`, `--args ""`) removes it. */
+function setOrRemove<T extends object, K extends keyof T>(target: T, key: K, value: (T[K] & (string | string[])) | undefined): void {
+  if (value === undefined) return;
+  if (value === '' || (Array.isArray(value) && value.length === 1 && value[0] === '')) delete target[key];
+  else target[key] = value;
+}
+
 /** `spec` (a private copy, changed in place) with every given flag applied. */
 export function applySharedFlags(spec: ServiceSpec, flags: SharedServiceFlags, subject: string): ServiceSpec {
   if (flags.replicas !== undefined) {
@@ -219,12 +226,12 @@ export function applySharedFlags(spec: ServiceSpec, flags: SharedServiceFlags, s
   }
   const container: ContainerSpec = spec.task.container;
   setOptional(container, 'image', flags.image);
-  setOptional(container, 'command', flags.command);
-  setOptional(container, 'args', flags.args);
-  setOptional(container, 'hostname', flags.hostname);
-  setOptional(container, 'dir', flags.workdir);
-  setOptional(container, 'user', flags.user);
-  setOptional(container, 'stopSignal', flags.stopSignal);
+  setOrRemove(container, 'command', flags.command);
+  setOrRemove(container, 'args', flags.args);
+  setOrRemove(container, 'hostname', flags.hostname);
+  setOrRemove(container, 'dir', flags.workdir);
+  setOrRemove(container, 'user', flags.user);
+  setOrRemove(container, 'stopSignal', flags.stopSignal);
   setOptional(container, 'stopGracePeriodMs', flags.stopGracePeriod);
 
   const limits = withResources(spec.task.resources?.limits, flags.cpuLimit, flags.memoryLimit);

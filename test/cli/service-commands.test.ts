@@ -341,6 +341,15 @@ describe('service update', () => {
     expect(help).not.toMatch(/--mode|--ports|--name /);
   });
 
+  it('an empty value removes a text setting, as in Docker: --command/--args/--hostname/--workdir/--user/--stop-signal ""', async () => {
+    const spec = structuredClone(NGINX.spec);
+    spec.task.container = { image: 'busybox', command: ['httpd'], args: ['-f'], hostname: 'web', dir: '/www', user: 'nobody', stopSignal: 'SIGQUIT', stopGracePeriodMs: 3000 };
+    api.services.set(NGINX.id, { ...NGINX, spec });
+    const result = await ctl('service', 'update', 'nginx', '--command', '', '--args', '', '--hostname', '', '--workdir', '', '--user', '', '--stop-signal', '');
+    expect(result).toEqual({ code: 0, stderr: '', stdout: `${SERVICE_ID}\n` });
+    expect(updatedSpec()?.task.container).toEqual({ image: 'busybox', stopGracePeriodMs: 3000 });
+  });
+
   it('--force asks the manager to replace every task', async () => {
     await ctl('service', 'update', 'nginx', '--force');
     expect(api.requests('updateService').map((request) => request.force)).toEqual([true]);

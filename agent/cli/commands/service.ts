@@ -44,12 +44,12 @@ function parsePreference(text: string): PlacementPreference {
 function addSharedOptions(command: Command): Command {
   command
     .option('--replicas <n>', 'Number of tasks (replicated services)', parseCount)
-    .option('--command <word>', 'Command to run instead of the image entrypoint (repeat for each word)', collectText)
-    .option('--args <arg>', 'Argument to the command (repeat for each one)', collectText)
-    .option('--hostname <name>', 'Container hostname')
-    .option('--workdir <dir>', 'Working directory inside the container')
-    .option('--user <user>', 'User the command runs as')
-    .option('--stop-signal <signal>', 'Signal that stops the container, e.g. SIGTERM')
+    .option('--command <word>', 'Command to run instead of the image entrypoint (repeat for each word; "" removes it)', collectText)
+    .option('--args <arg>', 'Argument to the command (repeat for each one; "" removes them)', collectText)
+    .option('--hostname <name>', 'Container hostname ("" removes it)')
+    .option('--workdir <dir>', 'Working directory inside the container ("" removes it)')
+    .option('--user <user>', 'User the command runs as ("" removes it)')
+    .option('--stop-signal <signal>', 'Signal that stops the container, e.g. SIGTERM ("" removes it)')
     .option('--stop-grace-period <duration>', 'Time to wait before killing the container, e.g. 10s', parseDurationFlag)
     .option('--cpu-limit <cpus>', 'CPU limit, e.g. 0.5 (0 removes it)', parseCpus)
     .option('--memory-limit <bytes>', 'Memory limit, e.g. 64MiB or 1g (0 removes it)', parseMemory)
