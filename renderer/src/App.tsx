@@ -1,18 +1,54 @@
-import { useEffect, useState } from 'react';
-import type { AppInfo } from '../../electron/contract';
-import { swarmdesk } from './api';
+/** The root: theme (following the system unless set), notices, and Setup or the cluster pages. */
+import Alert from '@mui/material/Alert';
+import Box from '@mui/material/Box';
+import CircularProgress from '@mui/material/CircularProgress';
+import CssBaseline from '@mui/material/CssBaseline';
+import { ThemeProvider } from '@mui/material/styles';
+import useMediaQuery from '@mui/material/useMediaQuery';
+import { useEffect, useMemo } from 'react';
+import { NotifierProvider } from './components/Notifier';
+import { SetupPage } from './pages/SetupPage';
+import { Shell } from './Shell';
+import { startSync } from './store/cluster-sync';
+import { useConnectionError, useLocalNode, useSettings } from './store/hooks';
+import { buildTheme } from './theme';
+
+function Content() {
+  const localNode = useLocalNode();
+  const connectionError = useConnectionError();
+  if (connectionError !== undefined) {
+    return (
+      <Box sx={{ p: 4 }}>
+        <Alert severity="error" role="alert">{`Cannot reach swarmdesk: ${connectionError}`}</Alert>
+      </Box>
+    );
+  }
+  if (localNode === undefined) {
+    return (
+      <Box sx={{ display: 'flex', justifyContent: 'center', p: 8 }}>
+        <CircularProgress aria-label="Connecting to swarmdesk" />
+      </Box>
+    );
+  }
+  if (localNode.phase === 'unconfigured') return <SetupPage state={localNode} />;
+  return <Shell localNode={localNode} />;
+}
 
 export function App() {
-  const [info, setInfo] = useState<AppInfo | undefined>();
-  const [error, setError] = useState<string | undefined>();
+  const settings = useSettings();
+  const systemDark = useMediaQuery('(prefers-color-scheme: dark)');
+  const mode = settings.theme === 'system' ? (systemDark ? 'dark' : 'light') : settings.theme;
+  const theme = useMemo(() => buildTheme(mode), [mode]);
+  useEffect(startSync, []);
   useEffect(() => {
-    swarmdesk.getAppInfo().then(setInfo, (e: unknown) => setError(String(e)));
-  }, []);
+    document.documentElement.dataset.theme = mode;
+  }, [mode]);
   return (
-    <main>
-      <h1>swarmdesk</h1>
-      {info && <p>{`${info.name} ${info.version} on ${info.platform} (${info.mode})`}</p>}
-      {error && <p role="alert">{error}</p>}
-    </main>
+    <ThemeProvider theme={theme}>
+      <CssBaseline enableColorScheme />
+      <NotifierProvider>
+        <Content />
+      </NotifierProvider>
+    </ThemeProvider>
   );
 }

@@ -36,6 +36,22 @@ export class SwarmdeskError extends Error {
 
 type EventListener = (event: SwarmdeskEvent) => void;
 
+const CONNECTION_LOST = { ok: false, error: { code: 'Unavailable', message: 'the connection to swarmdesk was closed; reload the page' } } as const satisfies IpcResult<unknown>;
+const disconnectListeners = new Set<(reason: string) => void>();
+
+/** Browser mode: called when the WebSocket to swarmdesk closes (the desktop app's IPC never does). */
+export function onDisconnect(listener: (reason: string) => void): () => void {
+  disconnectListeners.add(listener);
+  return () => disconnectListeners.delete(listener);
+}
+
+/** Answers every call with the same error: the page cannot reach swarmdesk at all. */
+function failingBridge(error: ContractError): SwarmdeskBridge {
+  const bridge: Record<string, unknown> = { onEvent: () => () => undefined };
+  for (const method of API_METHODS) bridge[method] = async () => ({ ok: false, error }) satisfies IpcResult<unknown>;
+  return bridge as SwarmdeskBridge;
+}
+
 /** Browser mode: the bridge over a WebSocket to the page's own origin, authenticated by the start token. */
 function webSocketBridge(token: string): SwarmdeskBridge {
   const listeners = new Set<EventListener>();
@@ -55,14 +71,17 @@ function webSocketBridge(token: string): SwarmdeskBridge {
       }
     });
     socket.addEventListener('close', () => {
-      const lost: IpcResult<unknown> = { ok: false, error: { code: 'Unavailable', message: 'the connection to swarmdesk was closed; reload the page' } };
-      for (const settle of pending.values()) settle(lost);
+      for (const settle of pending.values()) settle(CONNECTION_LOST);
       pending.clear();
-      reject(new SwarmdeskError(lost.error));
+      reject(new SwarmdeskError(CONNECTION_LOST.error));
+      for (const listener of disconnectListeners) listener(CONNECTION_LOST.error.message);
     });
   });
+  // A failed start is reported to each caller; nobody else waits on it.
+  ready.catch(() => undefined);
   const call = async (method: ApiMethod, argument?: unknown): Promise<IpcResult<unknown>> => {
     await ready;
+    if (socket.readyState !== WebSocket.OPEN) return CONNECTION_LOST;
     const id = nextId++;
     return new Promise((resolve) => {
       pending.set(id, resolve);
@@ -88,7 +107,7 @@ function tokenFromLocation(): string | undefined {
 function connect(): SwarmdeskBridge {
   if (window.swarmdesk) return window.swarmdesk;
   const token = tokenFromLocation();
-  if (token === undefined) throw new SwarmdeskError({ code: 'PermissionDenied', message: 'open the address swarmdesk printed at start (it carries the access token)' });
+  if (token === undefined) return failingBridge({ code: 'PermissionDenied', message: 'open the address swarmdesk printed at start (it carries the access token)' });
   return webSocketBridge(token);
 }
 

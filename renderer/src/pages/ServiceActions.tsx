@@ -1,0 +1,69 @@
+/**
+ * What can be done to a service, the same buttons in its table row and on its page: Scale, Update,
+ * Rollback, Remove (confirmed). Failures say why (a snackbar, or the dialog's own alert).
+ */
+import Box from '@mui/material/Box';
+import Button from '@mui/material/Button';
+import { useState } from 'react';
+import type { ServiceView } from '../../../electron/contract';
+import { swarmdesk } from '../api';
+import { ConfirmDialog } from '../components/ConfirmDialog';
+import { useNotify } from '../components/Notifier';
+import { ServiceFormDialog } from '../forms/ServiceFormDialog';
+import { navigate } from '../store/router';
+import { ScaleDialog } from './ScaleDialog';
+
+type Open = 'scale' | 'update' | 'rollback' | 'remove' | undefined;
+
+export function ServiceActions({ service, size = 'small', afterRemove }: { service: ServiceView; size?: 'small' | 'medium'; afterRemove?(): void }) {
+  const [open, setOpen] = useState<Open>();
+  const notify = useNotify();
+  const name = service.spec.name;
+  const replicated = 'replicated' in service.spec.mode;
+  const close = () => setOpen(undefined);
+  return (
+    <Box sx={{ display: 'flex', gap: 0.5 }}>
+      <Button size={size} onClick={() => setOpen('scale')} disabled={!replicated} title={replicated ? undefined : 'a global service runs one task per node'}>
+        Scale
+      </Button>
+      <Button size={size} onClick={() => setOpen('update')}>
+        Update
+      </Button>
+      <Button size={size} onClick={() => setOpen('rollback')} disabled={service.previousSpec === undefined} title={service.previousSpec === undefined ? 'no previous spec to go back to' : undefined}>
+        Rollback
+      </Button>
+      <Button size={size} color="error" onClick={() => setOpen('remove')}>
+        Remove
+      </Button>
+      {open === 'scale' && <ScaleDialog service={service} onClose={close} />}
+      {open === 'update' && <ServiceFormDialog service={service} onClose={close} />}
+      <ConfirmDialog
+        open={open === 'rollback'}
+        title={`Roll ${name} back?`}
+        confirmLabel="Roll back"
+        onClose={close}
+        onConfirm={async () => {
+          await swarmdesk.rollbackService({ serviceId: service.id });
+          notify.success(`${name} is rolling back to its previous spec`);
+        }}
+      >
+        The service goes back to the spec it had before its last update, replacing its tasks by its rollback policy.
+      </ConfirmDialog>
+      <ConfirmDialog
+        open={open === 'remove'}
+        title={`Remove ${name}?`}
+        confirmLabel="Remove"
+        danger
+        onClose={close}
+        onConfirm={async () => {
+          await swarmdesk.removeService({ serviceId: service.id });
+          notify.success(`${name} removed`);
+          if (afterRemove) afterRemove();
+          else navigate({ page: 'services' });
+        }}
+      >
+        {`Every task of ${name} is stopped and the service is deleted. This cannot be undone.`}
+      </ConfirmDialog>
+    </Box>
+  );
+}
