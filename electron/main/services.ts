@@ -1,0 +1,105 @@
+/**
+ * The main-process services, the same in the desktop app and in browser mode: the data folder, the
+ * settings, the secret vault, the in-process node, and the sessions renderers talk through. Nothing in
+ * here imports Electron; electron/main/index.ts and electron/web/server.ts adapt it to their transport.
+ */
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { createLogger, type Logger, type LogLevel } from '../../agent/log';
+import { SWARMDESK_VERSION } from '../../agent/version';
+import type { LocalNodeState, SwarmdeskEvent } from '../contract';
+import { ApiSession, type SessionContext } from './api-session';
+import { LocalNodeHost, type RaftTimingOverrides } from './local-node-host';
+import type { SecretVault } from './secrets';
+import type { Settings } from './settings';
+
+export interface MainServicesOptions {
+  home: string;
+  mode: 'electron' | 'web';
+  settings: Settings;
+  vault: SecretVault;
+  /** Default: JSON lines appended to <home>/swarmd.log. */
+  logger?: Logger;
+  logLevel?: LogLevel;
+  engineAddr?: string;
+  hostname?: string;
+  raft?: RaftTimingOverrides;
+  appName?: string;
+  appVersion?: string;
+  feed?: SessionContext['feed'];
+}
+
+export class MainServices {
+  readonly host: LocalNodeHost;
+  readonly logger: Logger;
+  private readonly sessions = new Set<ApiSession>();
+  private readonly logFile: WriteStream | undefined;
+  private readonly context: SessionContext;
+
+  constructor(private readonly options: MainServicesOptions) {
+    mkdirSync(options.home, { recursive: true, mode: 0o700 });
+    if (options.logger === undefined) {
+      const stream = createWriteStream(join(options.home, 'swarmd.log'), { flags: 'a', mode: 0o600 });
+      this.logFile = stream;
+      this.logger = createLogger({ level: options.logLevel ?? 'info', format: 'json', write: (line) => stream.write(line) });
+    } else this.logger = options.logger;
+    this.host = new LocalNodeHost({
+      home: options.home,
+      settings: options.settings,
+      logger: this.logger,
+      engineAddr: options.engineAddr,
+      hostname: options.hostname,
+      raft: options.raft,
+    });
+    this.context = {
+      host: this.host,
+      settings: options.settings,
+      mode: options.mode,
+      appName: options.appName ?? 'swarmdesk',
+      appVersion: options.appVersion ?? SWARMDESK_VERSION,
+      feed: options.feed,
+    };
+    this.host.onState((state) => this.broadcast(state));
+  }
+
+  get home(): string {
+    return this.options.home;
+  }
+  get settings(): Settings {
+    return this.options.settings;
+  }
+  get vault(): SecretVault {
+    return this.options.vault;
+  }
+
+  /** Brings back this machine's node, if it has one; a failure is reported as its state, not thrown. */
+  async start(): Promise<LocalNodeState> {
+    try {
+      return await this.host.resume();
+    } catch (err) {
+      this.logger.error('the local node did not start', { error: err instanceof Error ? err.message : String(err) });
+      return this.host.snapshot();
+    }
+  }
+
+  /** A renderer connected: its own handlers and feeds; `emit` delivers its events. */
+  openSession(emit: (event: SwarmdeskEvent) => void): ApiSession {
+    const session = new ApiSession(this.context, emit, (closed) => this.sessions.delete(closed));
+    this.sessions.add(session);
+    return session;
+  }
+
+  private broadcast(state: LocalNodeState): void {
+    for (const session of this.sessions) {
+      session.onLocalNodeChanged();
+      session.emitEvent({ kind: 'local-node', state });
+    }
+  }
+
+  /** Closes every session and stops the node cleanly. */
+  async close(): Promise<void> {
+    for (const session of [...this.sessions]) session.close();
+    await this.host.stop();
+    await new Promise<void>((resolve) => (this.logFile === undefined ? resolve() : this.logFile.end(resolve)));
+  }
+}

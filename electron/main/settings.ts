@@ -1,0 +1,136 @@
+/**
+ * The app's settings file (electron-store in the desktop app, `conf` — the library electron-store wraps —
+ * in browser mode; both write one JSON file atomically). Nothing secret is ever stored here: join tokens
+ * are used once and forgotten, other secrets go through a SecretVault (secrets.ts).
+ */
+import type { ThemeSetting, UiSettings } from '../contract';
+
+/** What both electron-store and conf offer (string keys, JSON values). */
+export interface SettingsBackend {
+  get(key: string): unknown;
+  set(key: string, value: unknown): void;
+  delete(key: string): void;
+  readonly path: string;
+}
+
+/** The cluster this machine's node belongs to, enough to bring it back at the next launch (never the token). */
+export interface LocalNodeConfig {
+  origin: 'created' | 'joined';
+  advertiseAddress: string;
+  port: number;
+  runTasks: boolean;
+  /** The manager it joined through (informational: a restart uses the node's own state). */
+  joinAddress?: string;
+}
+
+/** A machine the user has added or provisioned (SSH details; the password or key lives in the vault). */
+export interface KnownMachine {
+  name: string;
+  address: string;
+  user?: string;
+}
+
+export interface WindowBounds {
+  x?: number;
+  y?: number;
+  width: number;
+  height: number;
+  maximized: boolean;
+}
+
+export const DEFAULT_UI_SETTINGS: UiSettings = Object.freeze({ theme: 'system' as ThemeSetting, logTimestamps: false });
+
+const THEMES: readonly ThemeSetting[] = ['system', 'light', 'dark'];
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export class Settings {
+  constructor(private readonly backend: SettingsBackend) {}
+
+  /** The settings file (tests read it to prove nothing secret is in it). */
+  get path(): string {
+    return this.backend.path;
+  }
+
+  ui(): UiSettings {
+    const stored = this.backend.get('ui');
+    const ui = isRecord(stored) ? stored : {};
+    return {
+      theme: THEMES.includes(ui.theme as ThemeSetting) ? (ui.theme as ThemeSetting) : DEFAULT_UI_SETTINGS.theme,
+      logTimestamps: typeof ui.logTimestamps === 'boolean' ? ui.logTimestamps : DEFAULT_UI_SETTINGS.logTimestamps,
+    };
+  }
+
+  updateUi(patch: Partial<UiSettings>): UiSettings {
+    const next = { ...this.ui(), ...patch };
+    this.backend.set('ui', next);
+    return next;
+  }
+
+  localNode(): LocalNodeConfig | undefined {
+    const stored = this.backend.get('localNode');
+    if (!isRecord(stored)) return undefined;
+    const { origin, advertiseAddress, port, runTasks, joinAddress } = stored;
+    if ((origin !== 'created' && origin !== 'joined') || typeof advertiseAddress !== 'string' || typeof port !== 'number' || typeof runTasks !== 'boolean') return undefined;
+    return { origin, advertiseAddress, port, runTasks, ...(typeof joinAddress === 'string' ? { joinAddress } : {}) };
+  }
+
+  setLocalNode(config: LocalNodeConfig | undefined): void {
+    if (config === undefined) this.backend.delete('localNode');
+    else this.backend.set('localNode', config);
+    if (config !== undefined) this.backend.set('advertiseAddress', config.advertiseAddress);
+  }
+
+  /** The advertise address last chosen (pre-fills the create/join forms). */
+  advertiseAddress(): string | undefined {
+    const stored = this.backend.get('advertiseAddress');
+    return typeof stored === 'string' ? stored : undefined;
+  }
+
+  knownMachines(): KnownMachine[] {
+    const stored = this.backend.get('knownMachines');
+    if (!Array.isArray(stored)) return [];
+    return stored.filter((m): m is KnownMachine => isRecord(m) && typeof m.name === 'string' && typeof m.address === 'string');
+  }
+
+  setKnownMachines(machines: readonly KnownMachine[]): void {
+    this.backend.set('knownMachines', machines.map(({ name, address, user }) => ({ name, address, ...(user === undefined ? {} : { user }) })));
+  }
+
+  windowBounds(): WindowBounds | undefined {
+    const stored = this.backend.get('windowBounds');
+    if (!isRecord(stored) || typeof stored.width !== 'number' || typeof stored.height !== 'number') return undefined;
+    return {
+      width: stored.width,
+      height: stored.height,
+      maximized: stored.maximized === true,
+      ...(typeof stored.x === 'number' && typeof stored.y === 'number' ? { x: stored.x, y: stored.y } : {}),
+    };
+  }
+
+  setWindowBounds(bounds: WindowBounds): void {
+    this.backend.set('windowBounds', bounds);
+  }
+
+  /** Raw access for the vault's encrypted blobs (never plain secrets). */
+  get raw(): SettingsBackend {
+    return this.backend;
+  }
+}
+
+/** An in-memory backend (tests). */
+export class MemorySettingsBackend implements SettingsBackend {
+  readonly path = ':memory:';
+  private readonly values = new Map<string, unknown>();
+  get(key: string): unknown {
+    return structuredClone(this.values.get(key));
+  }
+  set(key: string, value: unknown): void {
+    this.values.set(key, structuredClone(value));
+  }
+  delete(key: string): void {
+    this.values.delete(key);
+  }
+}
