@@ -13,6 +13,9 @@
  * - PERMISSION_DENIED carrying NODE_REMOVED_METADATA_KEY: the node was removed from the cluster;
  *   onRemoved is called and the session stops for good.
  * - anything else: wait (capped exponential backoff with full jitter) and try the next manager.
+ *   The backoff starts over only once a session has proven itself with a heartbeat answered: a
+ *   session that flaps (ends right after it opened) keeps backing off further, so the node does not
+ *   re-register in a tight loop (the dispatcher also refuses a 4th registration within 8 s).
  *
  * Managers are tried in the order managers() gives them, then those learned from session messages;
  * a connection re-reads credentials() so a renewed certificate is used from the next attempt on.
@@ -189,7 +192,6 @@ export class DispatcherSession {
           break;
         case 'failed': {
           this.redirectsInARow = 0;
-          if (outcome.established) this.backoff.reset();
           const delay = this.backoff.next();
           this.logger.warn('dispatcher session failed', { manager: target, reason: outcome.reason, retryInMs: delay });
           await this.sleep(delay);
@@ -320,6 +322,7 @@ export class DispatcherSession {
             try {
               const { periodMs } = parseHeartbeatResponse(response);
               this.heartbeatCount++;
+              this.backoff.reset();
               scheduleHeartbeat(periodMs);
             } catch (parseErr) {
               finish({ kind: 'failed', reason: `bad heartbeat response: ${String(parseErr)}`, established: true });
@@ -342,7 +345,6 @@ export class DispatcherSession {
           this.clock.clearTimeout(openTimer);
           this.connectedTo = target;
           this.currentSessionId = sessionId;
-          this.backoff.reset();
           this.redirectsInARow = 0;
           this.logger.info('dispatcher session established', { manager: target, sessionId });
           scheduleHeartbeat(message.heartbeatPeriodMs);

@@ -6,7 +6,8 @@
  * state READY; from then on the node heartbeats every period. Heartbeats live in memory only (a timer
  * per node): the store is written when a node's state changes, never per heartbeat. A node that
  * misses `gracePeriodMultiplier` periods (3) is marked DOWN and its session closed; it becomes READY
- * again by opening a new session.
+ * again by opening a new session. A node may register at most 3 times within 8 s in a row
+ * (registration-limit.ts, as SwarmKit); a flapping node is refused with UNAVAILABLE and backs off.
  *
  * A new leader knows nothing about heartbeats received by the old one, so start() moves every node
  * that is not already DOWN to UNKNOWN and gives it `unknownGracePeriodMultiplier` periods (6, as in
@@ -34,6 +35,7 @@ import { type Clock, type ComponentLogger, realClock, silentLogger, type TimerHa
 import { type ChangeEvent, type MemoryStore, newId, type Subscription } from '../../store';
 import { clusterOf, heartbeatPeriodOf, managerPeerOf, managersOf, sortedPeers } from './session-content';
 import { type AssignmentsSink, type AssignmentsStream, AssignmentStreams } from './assignments';
+import { DEFAULT_REGISTRATION_LIMIT, type RegistrationLimit, RegistrationLimiter } from './registration-limit';
 import { NodeStatusWriter } from './status-writer';
 import { TaskStatusWriter } from './task-status-writer';
 
@@ -53,6 +55,8 @@ export interface DispatcherOptions {
   gracePeriodMultiplier?: number;
   /** Periods a node has after a leader change to open a session here (default 6). */
   unknownGracePeriodMultiplier?: number;
+  /** Registrations a node may make in a row, each within periodMs of the last (default 3 in 8 s). */
+  registrationLimit?: RegistrationLimit;
 }
 
 /** Where a session's messages go: the service wraps the gRPC stream in one of these. */
@@ -108,6 +112,7 @@ export class Dispatcher {
   private readonly logger: ComponentLogger;
   private readonly graceMultiplier: number;
   private readonly unknownGraceMultiplier: number;
+  private readonly registrations: RegistrationLimiter;
 
   private running = false;
   /** Bumped by start() and stop(), so async work from an earlier term can tell it is stale. */
@@ -127,6 +132,7 @@ export class Dispatcher {
     this.logger = options.logger ?? silentLogger;
     this.graceMultiplier = options.gracePeriodMultiplier ?? DEFAULT_GRACE_PERIOD_MULTIPLIER;
     this.unknownGraceMultiplier = options.unknownGracePeriodMultiplier ?? DEFAULT_UNKNOWN_GRACE_PERIOD_MULTIPLIER;
+    this.registrations = new RegistrationLimiter(this.clock, options.registrationLimit ?? DEFAULT_REGISTRATION_LIMIT);
   }
 
   get isRunning(): boolean {
@@ -207,6 +213,7 @@ export class Dispatcher {
       record.session?.sink.close(closing);
     }
     this.nodes.clear();
+    this.registrations.clear();
     this.logger.info('dispatcher stopped');
   }
 
@@ -225,13 +232,20 @@ export class Dispatcher {
   /**
    * Registers a node's session: records it READY with its description and address, then sends the
    * first message. Rejects with PermissionDenied (reason node-removed) when the node is not in the
-   * store, with Unavailable when the dispatcher stops or the session is superseded meanwhile.
+   * store, with Unavailable when the node registers too often (registration-limit.ts), or when the
+   * dispatcher stops or the session is superseded meanwhile.
    */
   async openSession(registration: SessionRegistration, sink: SessionSink): Promise<OpenSession> {
     const writer = this.requireRunning();
     const { nodeId, description, addr } = registration;
     const term = this.term;
     if (this.store.get('node', nodeId) === undefined) throw nodeRemovedError(nodeId);
+    try {
+      this.registrations.admit(nodeId);
+    } catch (err) {
+      this.logger.warn('node registration refused: too many in a row', { nodeId, ...this.registrations.limit });
+      throw err;
+    }
 
     const previous = this.nodes.get(nodeId);
     if (previous !== undefined) {
@@ -457,6 +471,7 @@ export class Dispatcher {
 
   /** The node left the store (`node rm`): its session ends and the node stops. */
   private removed(nodeId: string): void {
+    this.registrations.forget(nodeId);
     const record = this.nodes.get(nodeId);
     if (record === undefined) return;
     this.nodes.delete(nodeId);

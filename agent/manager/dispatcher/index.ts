@@ -13,6 +13,7 @@ export {
 } from './dispatcher';
 export { type AssignmentsSink, type AssignmentsStream, AssignmentStreams, stableKey } from './assignments';
 export { peerIp } from './peer-address';
+export { DEFAULT_REGISTRATION_LIMIT, type RegistrationLimit, RegistrationLimiter } from './registration-limit';
 export { addDispatcherService, dispatcherServiceDefinition, type DispatcherServiceOptions } from './service';
 export { applyStatusUpdate, type NodeStatusUpdate, NodeStatusWriter } from './status-writer';
 export { type IgnoredReason, TaskStatusWriter } from './task-status-writer';
