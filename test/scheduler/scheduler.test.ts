@@ -7,7 +7,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { TaskState, type Node, type Task } from '../../agent/api/objects';
 import { TASK_MESSAGES } from '../../agent/api/task-lifecycle';
 import { DEFAULT_MAX_BATCH_DELAY_MS, Scheduler } from '../../agent/manager/scheduler';
-import { createLocalStore, type MemoryStore, type NewObject } from '../../agent/store';
+import { WRITE_CHUNK } from '../../agent/manager/scheduler/scheduler';
+import { createLocalStore, type LocalProposer, type MemoryStore, type NewObject } from '../../agent/store';
 import { FakeClock } from '../support/fake-clock';
 import { countByNode, makeNode, makeTask, makeTasks, type NodeOptions, type TaskOptions } from './fixtures';
 
@@ -18,6 +19,8 @@ function stripMeta<T extends { meta: unknown }>(obj: T): Omit<T, 'meta'> {
 
 interface Harness {
   store: MemoryStore;
+  /** Every entry proposed, in its log. */
+  proposer: LocalProposer;
   clock: FakeClock;
   scheduler: Scheduler;
 }
@@ -29,16 +32,16 @@ afterEach(() => {
 
 async function harness(nodes: NodeOptions[] = []): Promise<Harness> {
   const clock = new FakeClock();
-  const { store } = createLocalStore({ now: () => new Date(clock.now()) });
+  const { store, proposer } = createLocalStore({ now: () => new Date(clock.now()), record: true });
   if (nodes.length > 0) await store.update((tx) => nodes.forEach((n) => tx.create('node', stripMeta(makeNode(n)) as NewObject<'node'>)));
   const scheduler = new Scheduler({ store, clock });
   running.push(scheduler);
   scheduler.start();
-  return { store, clock, scheduler };
+  return { store, proposer, clock, scheduler };
 }
 
 /** Lets watch events, batch timers and batch writes run until nothing is left to do. */
-async function settle(h: Harness): Promise<void> {
+async function settle(h: Pick<Harness, 'clock' | 'scheduler'>): Promise<void> {
   for (let round = 0; round < 5; round++) {
     await new Promise((resolve) => setImmediate(resolve));
     h.clock.advance(DEFAULT_MAX_BATCH_DELAY_MS);
@@ -100,7 +103,7 @@ describe('Scheduler (leader duty)', () => {
     const scheduler = new Scheduler({ store, clock });
     running.push(scheduler);
     scheduler.start();
-    await settle({ store, clock, scheduler });
+    await settle({ clock, scheduler });
     expect(countByNode(tasksOf(store))).toEqual({ a: 2 });
   });
 
@@ -254,5 +257,31 @@ describe('Scheduler (leader duty)', () => {
     expect(assigned).toBeLessThan(30);
     const schedulerEntries = h.store.version - v0 - 30; // 30 entries created the tasks
     expect(schedulerEntries).toBeLessThanOrEqual(2);
+  });
+
+  it('places 2,600 tasks in bounded writes, letting the event loop run between them', async () => {
+    const h = await harness(Array.from({ length: 13 }, (_, i) => ({ id: `n${String(i).padStart(2, '0')}` })));
+    const tasks = pendingTasks(2600);
+    for (let i = 0; i < tasks.length; i += 500) await createTasks(h.store, tasks.slice(i, i + 500));
+    const from = h.proposer.log.length;
+    const assignedNow = () => h.store.view((tx) => tx.find('task', 'desiredState', TaskState.RUNNING).filter((t) => t.status.state === TaskState.ASSIGNED).length);
+    // Another turn of the event loop, sampling as long as the scheduler works.
+    const seen: number[] = [];
+    let done = false;
+    const tick = () => {
+      seen.push(assignedNow());
+      if (!done) setImmediate(tick);
+    };
+    setImmediate(tick);
+    await settle(h);
+    done = true;
+
+    expect(assignedNow()).toBe(2600);
+    expect(Object.values(countByNode(tasksOf(h.store))).every((n) => n === 200)).toBe(true);
+    const sizes = h.proposer.log.slice(from).map((e) => (JSON.parse(new TextDecoder().decode(e.data)) as { a: unknown[] }).a.length);
+    expect(sizes.length).toBeGreaterThanOrEqual(2600 / 500);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(500);
+    expect(new Set(seen.filter((n) => n > 0 && n < 2600)).size).toBeGreaterThanOrEqual(4);
+    expect(WRITE_CHUNK).toBeLessThanOrEqual(500);
   });
 });

@@ -5,16 +5,21 @@
  *
  * Its writes follow the task lifecycle (agent/api/task-lifecycle.ts): a placed task becomes ASSIGNED
  * with its nodeId; an unplaceable one stays PENDING with `status.err` saying why, written only when
- * the reason changes. All writes of a batch go through one store.batch (one raft entry per ~1 MiB),
- * and each re-reads its task inside the transaction: a task that changed since it was placed (a
- * newer version, for instance shut down meanwhile) is left alone and its placement undone.
+ * the reason changes. Each write re-reads its task inside its transaction: a task that changed since
+ * it was placed (a newer version, for instance shut down meanwhile) is left alone and its placement
+ * undone.
+ *
+ * The work of one batch is bounded, however many tasks wait: they are placed PLACE_CHUNK at a time, the
+ * decisions written in store batches of at most WRITE_CHUNK transactions, and the scheduler yields to
+ * the event loop between them, so a leader placing 30,000 tasks keeps heartbeating and the first tasks
+ * reach their nodes while the last are still being placed.
  *
  * Unplaceable tasks are tried again whenever something could make them fit: a node appears or
  * changes, or a task leaves a node.
  */
 import { TaskState, type Node, type Task } from '../../api/objects';
 import { TASK_MESSAGES, advanceStatus } from '../../api/task-lifecycle';
-import type { ChangeEvent, MemoryStore, Subscription } from '../../store';
+import type { ChangeEvent, MemoryStore, Subscription, WriteTx } from '../../store';
 import { type Clock, type ComponentLogger, realClock, silentLogger } from '../../runtime';
 import { NodeSet, occupiesNode } from './node-set';
 import { type PlacementResult, placeTasks } from './placement';
@@ -33,6 +38,14 @@ export const DEFAULT_BATCH_DELAY_MS = 50;
 export const DEFAULT_MAX_BATCH_DELAY_MS = 1000;
 /** Watch queue: large enough that one big service creation does not cut the scheduler off. */
 const WATCH_BUFFER = 1 << 17;
+/** Tasks placed at once (≈ 10 ms of the placement core for 1,000 nodes). */
+export const PLACE_CHUNK = 1000;
+/** Task writes per store.batch (≈ 0.1 s of the leader's time, ≈ 250 KB of raft entry). */
+export const WRITE_CHUNK = 500;
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
 
 /** The tasks this scheduler places (global tasks come with their node already chosen). */
 export function wantsPlacement(task: Task): boolean {
@@ -230,16 +243,7 @@ export class Scheduler {
   private runBatch(): void {
     if (!this.running || this.pending.size === 0) return;
     const term = this.term;
-    const started = Date.now();
-    const result = placeTasks(this.nodes, this.pending.values(), this.clock.now());
-    // Placed tasks stop being pending now; their ASSIGNED versions come back through the watch.
-    for (const a of result.assigned) this.pending.delete(a.task.id);
-    this.logger.debug('scheduler placed a batch', {
-      assigned: result.assigned.length,
-      unplaced: result.unplaced.length,
-      ms: Date.now() - started,
-    });
-    this.writing = this.write(result, term).finally(() => {
+    this.writing = this.placeAll(term).finally(() => {
       this.writing = null;
       if (term === this.term && this.rerun) {
         this.rerun = false;
@@ -248,45 +252,75 @@ export class Scheduler {
     });
   }
 
-  private async write(result: PlacementResult, term: number): Promise<void> {
+  /** Places and writes every task pending now, PLACE_CHUNK at a time. */
+  private async placeAll(term: number): Promise<void> {
+    const waiting = [...this.pending.values()];
+    for (let i = 0; i < waiting.length; i += PLACE_CHUNK) {
+      if (i > 0) await yieldToEventLoop();
+      if (term !== this.term) return;
+      // Skip what changed while earlier chunks were written (newer versions are in `pending`, for the next batch).
+      const chunk = waiting.slice(i, i + PLACE_CHUNK).filter((t) => this.pending.get(t.id) === t);
+      if (chunk.length === 0) continue;
+      const started = Date.now();
+      const result = placeTasks(this.nodes, chunk, this.clock.now());
+      // Placed tasks stop being pending now; their ASSIGNED versions come back through the watch.
+      for (const a of result.assigned) this.pending.delete(a.task.id);
+      this.logger.debug('scheduler placed a batch', {
+        assigned: result.assigned.length,
+        unplaced: result.unplaced.length,
+        ms: Date.now() - started,
+      });
+      if (!(await this.write(result, term))) return;
+    }
+  }
+
+  /** Writes the decisions, WRITE_CHUNK per store batch; false if a batch failed (recovered, to be retried). */
+  private async write(result: PlacementResult, term: number): Promise<boolean> {
     const timestamp = new Date(this.clock.now()).toISOString();
     const skipped: Task[] = [];
-    try {
-      await this.store.batch((batch) => {
-        for (const { task, nodeId } of result.assigned) {
-          batch.update((tx) => {
-            const current = tx.get('task', task.id);
-            // Still the very version we placed (so still PENDING, still wanted running)?
-            const advanced =
-              current !== undefined && current.meta.version === task.meta.version && wantsPlacement(current)
-                ? advanceStatus(current, { state: TaskState.ASSIGNED, message: TASK_MESSAGES.assigned, timestamp })
-                : undefined;
-            if (advanced === undefined) {
-              skipped.push(task);
-              return;
-            }
-            tx.update('task', { ...advanced, nodeId });
-          });
+    const writes: ((tx: WriteTx) => void)[] = [];
+    for (const { task, nodeId } of result.assigned) {
+      writes.push((tx) => {
+        const current = tx.get('task', task.id);
+        // Still the very version we placed (so still PENDING, still wanted running)?
+        const advanced =
+          current !== undefined && current.meta.version === task.meta.version && wantsPlacement(current)
+            ? advanceStatus(current, { state: TaskState.ASSIGNED, message: TASK_MESSAGES.assigned, timestamp })
+            : undefined;
+        if (advanced === undefined) {
+          skipped.push(task);
+          return;
         }
-        for (const { task, reason } of result.unplaced) {
-          if (task.status.err === reason) continue;
-          batch.update((tx) => {
-            const current = tx.get('task', task.id);
-            if (current === undefined || current.meta.version !== task.meta.version || !wantsPlacement(current)) return;
-            const withReason = advanceStatus(current, { ...current.status, err: reason });
-            if (withReason !== undefined) tx.update('task', withReason);
-          });
-        }
+        tx.update('task', { ...advanced, nodeId });
       });
+    }
+    for (const { task, reason } of result.unplaced) {
+      if (task.status.err === reason) continue;
+      writes.push((tx) => {
+        const current = tx.get('task', task.id);
+        if (current === undefined || current.meta.version !== task.meta.version || !wantsPlacement(current)) return;
+        const withReason = advanceStatus(current, { ...current.status, err: reason });
+        if (withReason !== undefined) tx.update('task', withReason);
+      });
+    }
+    try {
+      for (let i = 0; i < writes.length; i += WRITE_CHUNK) {
+        if (i > 0) await yieldToEventLoop();
+        if (term !== this.term) return false;
+        await this.store.batch((batch) => {
+          for (const write of writes.slice(i, i + WRITE_CHUNK)) batch.update(write);
+        });
+      }
     } catch (err) {
-      if (term !== this.term) return;
+      if (term !== this.term) return false;
       this.logger.warn('scheduler could not write a batch', { error: describeError(err) });
       this.recover(result);
-      return;
+      return false;
     }
-    if (term !== this.term) return;
+    if (term !== this.term) return false;
     // Undo placements that were not written; the newer versions of those tasks arrive by the watch.
     for (const task of skipped) this.undo(task);
+    return true;
   }
 
   /** After a failed batch: keep what was committed, undo the rest and try those tasks again. */
