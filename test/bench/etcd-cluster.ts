@@ -10,6 +10,10 @@ const run = promisify(execFile);
 export interface EtcdCluster {
   leaderClientAddress: string;
   version: string;
+  /** The members' process ids (for CPU accounting), in member order. */
+  pids: number[];
+  /** Which of `pids` leads. */
+  leaderIndex: number;
   stop(): Promise<void>;
 }
 
@@ -66,7 +70,9 @@ export async function startEtcdCluster(basePort: number): Promise<EtcdCluster> {
           const id = /"member_id":(\d+)/.exec(member)?.[1];
           const leader = /"leader":(\d+)/.exec(member)?.[1];
           const version = /"version":"([^"]+)"/.exec(member)?.[1] ?? 'unknown';
-          if (endpoint && id && id === leader && members.length === 3) return { leaderClientAddress: endpoint, version, stop };
+          if (endpoint && id && id === leader && members.length === 3) {
+            return { leaderClientAddress: endpoint, version, pids: processes.map((p) => p.pid ?? 0), leaderIndex: endpoints.indexOf(endpoint), stop };
+          }
         }
       } catch {
         // not up yet

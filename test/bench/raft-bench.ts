@@ -3,6 +3,9 @@
  * 256-byte values: writes per second and latency for one client and for 100 concurrent clients. When
  * Debian's etcd-server is installed, the same load runs against a three-member etcd for comparison.
  *   options: --sequential N (default 3000)  --concurrent N (default 30000)  --clients N (default 100)
+ *            --systems swarmdesk,etcd (which to run)  --cpu-prof DIR (members write V8 CPU profiles there)
+ * Besides writes/s it prints each process's CPU time per write (client, leader, followers): that barely
+ * moves with other load on the machine, so it is the number to compare two versions by.
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -10,6 +13,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { etcdAvailable, startEtcdCluster } from './etcd-cluster';
+import { cpuMeter } from './process-cpu';
 import { etcdPutRequest, RawUnaryClient } from './grpc-unary';
 import { type LoadResult, runLoad } from './load';
 
@@ -18,6 +22,8 @@ const { values } = parseArgs({
     sequential: { type: 'string', default: '3000' },
     concurrent: { type: 'string', default: '30000' },
     clients: { type: 'string', default: '100' },
+    systems: { type: 'string', default: 'swarmdesk,etcd' },
+    'cpu-prof': { type: 'string' },
   },
 });
 const SEQUENTIAL_OPS = Number(values.sequential);
@@ -30,7 +36,16 @@ interface Target {
   name: string;
   put(client: RawUnaryClient, key: string): Promise<unknown>;
   address: string;
+  /** The members' process ids, and which of them leads. */
+  pids: number[];
+  leader: number;
   stop(): Promise<void>;
+}
+
+interface Phase {
+  load: LoadResult;
+  /** CPU ms per write: the client (this process), then each member. */
+  cpuPerWrite: number[];
 }
 
 async function startSwarmdeskRaft(): Promise<Target> {
@@ -45,7 +60,7 @@ async function startSwarmdeskRaft(): Promise<Target> {
       '--bench-port', String(benchPort(id)),
       '--dir', join(dir, `m${id}`),
       '--peers', ids.filter((p) => p !== id).map((p) => `${p}=127.0.0.1:${raftPort(p)}`).join(','),
-    ], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
+    ], { execArgv: ['--import', 'tsx', ...profileArgs(id)], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
   );
   await Promise.all(children.map((child) => new Promise((resolve, reject) => {
     child.once('message', resolve);
@@ -66,6 +81,8 @@ async function startSwarmdeskRaft(): Promise<Target> {
         return {
           name: 'swarmdesk raft',
           address: `127.0.0.1:${benchPort(id)}`,
+          pids: children.map((child) => child.pid ?? 0),
+          leader: ids.indexOf(id),
           put: (client, key) => client.call('/swarmdesk.bench.Kv/Put', Buffer.concat([Buffer.from(`${key}=`), VALUE])),
           stop,
         };
@@ -82,18 +99,43 @@ async function startEtcd(): Promise<Target> {
   return {
     name: `etcd ${cluster.version}`,
     address: cluster.leaderClientAddress,
+    pids: cluster.pids,
+    leader: cluster.leaderIndex,
     put: (client, key) => client.call('/etcdserverpb.KV/Put', etcdPutRequest(Buffer.from(key), VALUE)),
     stop: cluster.stop,
   };
 }
 
-async function measure(target: Target): Promise<{ sequential: LoadResult; concurrent: LoadResult }> {
+function profileArgs(id: number): string[] {
+  const dir = values['cpu-prof'];
+  // One directory per member: the tsx loader's worker thread writes a profile of its own next to the main thread's.
+  return dir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', join(dir, `member-${id}`)];
+}
+
+async function phase(target: Target, run: () => Promise<LoadResult>): Promise<Phase> {
+  // What each process burns doing nothing (heartbeats, timers) is measured first and taken off, so a
+  // slower run (a busier machine) does not charge its longer idle time to its writes.
+  const idle = cpuMeter(target.pids);
+  const idleStarted = performance.now();
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  const idleMsPerMs = idle().map((ms) => ms / (performance.now() - idleStarted));
+  const cpu = cpuMeter(target.pids);
+  const load = await run();
+  const elapsedMs = load.seconds * 1000;
+  return { load, cpuPerWrite: cpu().map((ms, i) => Math.max(0, ms - idleMsPerMs[i] * elapsedMs) / Math.max(1, load.operations)) };
+}
+
+async function measure(target: Target): Promise<{ sequential: Phase; concurrent: Phase }> {
   const clients = Array.from({ length: CLIENTS }, () => new RawUnaryClient(target.address));
   try {
     // Warm up connections and the JIT.
     await runLoad({ clients: CLIENTS, operations: 2000, operation: (c, i) => target.put(clients[c], `warm${i}`).then(() => undefined) });
-    const sequential = await runLoad({ clients: 1, operations: SEQUENTIAL_OPS, operation: (c, i) => target.put(clients[0], `seq${i % 1000}`).then(() => undefined) });
-    const concurrent = await runLoad({ clients: CLIENTS, operations: CONCURRENT_OPS, operation: (c, i) => target.put(clients[c], `con${i % 1000}`).then(() => undefined) });
+    const sequential = await phase(target, () =>
+      runLoad({ clients: 1, operations: SEQUENTIAL_OPS, operation: (c, i) => target.put(clients[0], `seq${i % 1000}`).then(() => undefined) }),
+    );
+    const concurrent = await phase(target, () =>
+      runLoad({ clients: CLIENTS, operations: CONCURRENT_OPS, operation: (c, i) => target.put(clients[c], `con${i % 1000}`).then(() => undefined) }),
+    );
     return { sequential, concurrent };
   } finally {
     for (const c of clients) c.close();
@@ -104,17 +146,30 @@ function row(name: string, mode: string, r: LoadResult): string {
   return `| ${name} | ${mode} | ${r.clients} | ${r.operations} | ${Math.round(r.perSecond)} | ${r.p50Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ${r.errors} |`;
 }
 
+function cpuRow(name: string, mode: string, target: Target, p: Phase): string {
+  const [client, ...members] = p.cpuPerWrite;
+  const followers = members.filter((_, i) => i !== target.leader).map((ms) => ms.toFixed(2)).join(' / ');
+  const total = p.cpuPerWrite.reduce((sum, ms) => sum + ms, 0);
+  return `| ${name} | ${mode} | ${client.toFixed(2)} | ${members[target.leader].toFixed(2)} | ${followers} | ${total.toFixed(2)} |`;
+}
+
 async function main(): Promise<void> {
   console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}`);
   const rows: string[] = [];
-  const targets: (() => Promise<Target>)[] = [startSwarmdeskRaft];
-  if (await etcdAvailable()) targets.push(startEtcd);
+  const cpuRows: string[] = [];
+  const systems = new Set((values.systems ?? '').split(','));
+  const targets: (() => Promise<Target>)[] = [];
+  if (systems.has('swarmdesk')) targets.push(startSwarmdeskRaft);
+  if (!systems.has('etcd')) {
+    // not asked for
+  } else if (await etcdAvailable()) targets.push(startEtcd);
   else console.log('etcd not installed (apt-get install etcd-server etcd-client): measuring swarmdesk only');
   for (const start of targets) {
     const target = await start();
     try {
       const result = await measure(target);
-      rows.push(row(target.name, 'sequential', result.sequential), row(target.name, 'concurrent', result.concurrent));
+      rows.push(row(target.name, 'sequential', result.sequential.load), row(target.name, 'concurrent', result.concurrent.load));
+      cpuRows.push(cpuRow(target.name, 'sequential', target, result.sequential), cpuRow(target.name, 'concurrent', target, result.concurrent));
     } finally {
       await target.stop();
     }
@@ -122,6 +177,10 @@ async function main(): Promise<void> {
   console.log('| system | load | clients | writes | writes/s | p50 ms | p99 ms | errors |');
   console.log('|---|---|---|---|---|---|---|---|');
   for (const r of rows) console.log(r);
+  console.log('\nCPU ms per write, idle use taken off (/proc/<pid>/task/*/schedstat):');
+  console.log('| system | load | client | leader | followers | total |');
+  console.log('|---|---|---|---|---|---|');
+  for (const r of cpuRows) console.log(r);
 }
 
 main().catch((error: unknown) => {
