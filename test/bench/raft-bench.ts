@@ -115,9 +115,11 @@ function profileArgs(id: number): string[] {
 async function phase(target: Target, run: () => Promise<LoadResult>): Promise<Phase> {
   // What each process burns doing nothing (heartbeats, timers) is measured first and taken off, so a
   // slower run (a busier machine) does not charge its longer idle time to its writes.
+  // Half a second first, so the previous phase's stragglers (its last answers, garbage collection) settle.
+  await new Promise((resolve) => setTimeout(resolve, 500));
   const idle = cpuMeter(target.pids);
   const idleStarted = performance.now();
-  await new Promise((resolve) => setTimeout(resolve, 1000));
+  await new Promise((resolve) => setTimeout(resolve, 1500));
   const idleMsPerMs = idle().map((ms) => ms / (performance.now() - idleStarted));
   const cpu = cpuMeter(target.pids);
   const load = await run();
