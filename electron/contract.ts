@@ -252,7 +252,12 @@ export type ApiHandlers = { [M in ApiMethod]: SwarmdeskApi[M] };
 
 export type SwarmdeskEvent =
   | { kind: 'local-node'; state: LocalNodeState }
-  /** Store changes since `fromRevision` (exclusive) up to `revision`, batched (at most a few per second). */
+  /**
+   * Store changes since `fromRevision` (exclusive) up to `revision`, batched (at most a few per second),
+   * coalesced per object (the latest version only). A large batch arrives in several events: the first
+   * has `fromRevision` = the revision you hold, the rest `fromRevision === revision` (more changes of the
+   * same range). `cluster` is present when the summary changed (leader, reachable managers).
+   */
   | { kind: 'changes'; fromRevision: number; revision: number; cluster?: ClusterSummary; changes: ObjectChange[] }
   /** The change stream broke (e.g. this manager lost its store): call `subscribeCluster` again. */
   | { kind: 'resync'; reason: string }

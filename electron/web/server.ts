@@ -14,13 +14,13 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Conf from 'conf';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import { API_METHODS, type ApiMethod, type BridgeResponse, type SwarmdeskEvent } from '../contract';
 import { dataHome } from '../main/data-home';
 import { MainServices, type MainServicesOptions } from '../main/services';
 import { MemoryVault } from '../main/secrets';
-import { Settings, type SettingsBackend } from '../main/settings';
+import { Settings } from '../main/settings';
+import { openSettingsBackend } from '../main/settings-file';
 import { CONTENT_SECURITY_POLICY } from '../main/window-security';
 
 export const DEFAULT_WEB_PORT = 4280;
@@ -125,23 +125,11 @@ function hasDotSegment(rawPath: string): boolean {
   return decoded.split(/[/\\]/).some((segment) => segment === '..' || segment === '.');
 }
 
-function settingsBackend(home: string): SettingsBackend {
-  const conf = new Conf<Record<string, unknown>>({ cwd: home, configName: 'settings' });
-  return {
-    get: (key) => conf.get(key),
-    set: (key, value) => conf.set(key, value),
-    delete: (key) => conf.delete(key),
-    get path() {
-      return conf.path;
-    },
-  };
-}
-
 export async function startWebServer(options: WebServerOptions = {}): Promise<WebServer> {
   const home = options.home ?? dataHome();
   const rendererRoot = resolve(options.rendererDir ?? DEFAULT_RENDERER_DIR);
   const token = randomBytes(32).toString('base64url');
-  const services = new MainServices({ ...options.services, home, mode: 'web', settings: new Settings(settingsBackend(home)), vault: new MemoryVault() });
+  const services = new MainServices({ ...options.services, home, mode: 'web', settings: new Settings(await openSettingsBackend(home)), vault: new MemoryVault() });
   let port = 0;
   const allowedHosts = () => [`127.0.0.1:${port}`, `localhost:${port}`];
 

@@ -2,6 +2,10 @@
  * A stand-in for the `electron` module so the main process and preload run under Node in tests (the
  * Electron binary cannot be downloaded on CI machines). It records what the code asked Electron to do.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 type Listener = (...args: unknown[]) => unknown;
 
 class Emitter {
@@ -20,6 +24,10 @@ class Emitter {
 
 export class WebContents extends Emitter {
   readonly mainFrame = { url: 'app://main' };
+  readonly sent: { channel: string; payload: unknown }[] = [];
+  send(channel: string, payload: unknown): void {
+    this.sent.push({ channel, payload });
+  }
   windowOpenHandler: ((details: { url: string }) => { action: string }) | undefined;
   setWindowOpenHandler(handler: (details: { url: string }) => { action: string }): void {
     this.windowOpenHandler = handler;
@@ -42,16 +50,38 @@ export class BrowserWindow extends Emitter {
     this.loaded = file;
     return Promise.resolve();
   }
-  show(): void {}
+  hidden = false;
+  destroyed = false;
+  show(): void {
+    this.hidden = false;
+  }
+  hide(): void {
+    this.hidden = true;
+  }
   focus(): void {}
   restore(): void {}
+  maximize(): void {}
   isMinimized(): boolean {
     return false;
+  }
+  isMaximized(): boolean {
+    return false;
+  }
+  isDestroyed(): boolean {
+    return this.destroyed;
+  }
+  getNormalBounds(): { x: number; y: number; width: number; height: number } {
+    return { x: 10, y: 20, width: Number(this.options.width ?? 1200), height: Number(this.options.height ?? 800) };
   }
 }
 
 class App extends Emitter {
   quitCalled = false;
+  readonly userData = mkdtempSync(join(tmpdir(), 'swarmdesk-stub-userdata-'));
+  getPath(name: string): string {
+    if (name !== 'userData') throw new Error(`stub: no path ${name}`);
+    return this.userData;
+  }
   getName(): string {
     return 'swarmdesk';
   }
@@ -82,8 +112,12 @@ export const session = {
   defaultSession: {
     permissionHandler: undefined as Listener | undefined,
     headersHandler: undefined as Listener | undefined,
+    permissionCheckHandler: undefined as Listener | undefined,
     setPermissionRequestHandler(handler: Listener): void {
       this.permissionHandler = handler;
+    },
+    setPermissionCheckHandler(handler: Listener): void {
+      this.permissionCheckHandler = handler;
     },
     webRequest: {
       onHeadersReceived(handler: Listener): void {
@@ -121,3 +155,61 @@ class IpcRendererStub extends Emitter {
 }
 
 export const ipcRenderer = new IpcRendererStub();
+
+export const dialog = {
+  /** What the next message box answers (index of the button). */
+  nextResponse: 0,
+  shown: [] as Record<string, unknown>[],
+  showMessageBox(...args: unknown[]): Promise<{ response: number }> {
+    this.shown.push(args.at(-1) as Record<string, unknown>);
+    return Promise.resolve({ response: this.nextResponse });
+  },
+};
+
+export class Tray extends Emitter {
+  static created: Tray[] = [];
+  menu: unknown;
+  destroyed = false;
+  constructor(readonly image: unknown) {
+    super();
+    Tray.created.push(this);
+  }
+  setToolTip(): void {}
+  setContextMenu(menu: unknown): void {
+    this.menu = menu;
+  }
+  destroy(): void {
+    this.destroyed = true;
+  }
+}
+
+export const Menu = {
+  buildFromTemplate(template: unknown[]): unknown[] {
+    return template;
+  },
+};
+
+export const nativeImage = {
+  createFromPath(path: string): { path: string } {
+    return { path };
+  },
+};
+
+/**
+ * A stand-in for the OS keychain: reversible, but nothing like the plain text (so a test reading the
+ * settings file can tell encrypted from plain).
+ */
+export const safeStorage = {
+  isEncryptionAvailable(): boolean {
+    return true;
+  },
+  getSelectedStorageBackend(): string {
+    return 'gnome_libsecret';
+  },
+  encryptString(plainText: string): Buffer {
+    return Buffer.from(Buffer.from(plainText, 'utf8').map((byte) => byte ^ 0x5a)).reverse();
+  },
+  decryptString(encrypted: Buffer): string {
+    return Buffer.from(Buffer.from(encrypted).reverse().map((byte) => byte ^ 0x5a)).toString('utf8');
+  },
+};

@@ -6,8 +6,8 @@ let win: BrowserWindow;
 
 beforeAll(async () => {
   await import('../../electron/main/index');
-  // app.whenReady() resolves in a microtask; let the main module finish its start-up.
-  await new Promise((resolve) => setTimeout(resolve, 0));
+  // Start-up is asynchronous (app.whenReady, opening the settings file): wait for the window.
+  for (let i = 0; i < 200 && BrowserWindow.created.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
   expect(BrowserWindow.created).toHaveLength(1);
   win = BrowserWindow.created[0];
 });
