@@ -19,7 +19,7 @@
  * service (service.ts) authenticates callers and adapts streams to SessionSink.
  *
  * The task channel belongs to a session: Assignments streams (assignments.ts) and task status reports
- * (task-status-writer.ts) are accepted only with the node's current session ID, and a session that
+ * (status-writer.ts) are accepted only with the node's current session ID, and a session that
  * ends (superseded, expired, node removed, leadership lost) ends its Assignments streams with it.
  */
 import {
@@ -36,8 +36,7 @@ import { type ChangeEvent, type MemoryStore, newId, type Subscription } from '..
 import { clusterOf, heartbeatPeriodOf, managerPeerOf, managersOf, sortedPeers } from './session-content';
 import { type AssignmentsSink, type AssignmentsStream, AssignmentStreams } from './assignments';
 import { DEFAULT_REGISTRATION_LIMIT, type RegistrationLimit, RegistrationLimiter } from './registration-limit';
-import { NodeStatusWriter } from './status-writer';
-import { TaskStatusWriter } from './task-status-writer';
+import { NodeStatusWriter, TaskStatusWriter } from './status-writer';
 
 export const DEFAULT_GRACE_PERIOD_MULTIPLIER = 3;
 /** SwarmKit gives nodes in "unknown" state twice the normal grace. */

@@ -15,5 +15,4 @@ export { type AssignmentsSink, type AssignmentsStream, AssignmentStreams, stable
 export { peerIp } from './peer-address';
 export { DEFAULT_REGISTRATION_LIMIT, type RegistrationLimit, RegistrationLimiter } from './registration-limit';
 export { addDispatcherService, dispatcherServiceDefinition, type DispatcherServiceOptions } from './service';
-export { applyStatusUpdate, type NodeStatusUpdate, NodeStatusWriter } from './status-writer';
-export { type IgnoredReason, TaskStatusWriter } from './task-status-writer';
+export { applyStatusUpdate, type IgnoredReason, type NodeStatusUpdate, NodeStatusWriter, TaskStatusWriter } from './status-writer';

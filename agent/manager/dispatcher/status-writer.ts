@@ -1,20 +1,154 @@
 /**
- * Node status writes, batched. Every write the dispatcher makes (ready on registration, down on a
- * missed deadline, unknown after a leader change) goes through here, so that a burst — a hundred nodes
- * reconnecting to a new leader, or a rack going dark — becomes one store.batch (one or a few Raft
- * entries) instead of one entry per node.
+ * The dispatcher's batched store writes: node states (ready on registration, down on a missed
+ * deadline, unknown after a leader change) and task status reports from nodes (SwarmKit's dispatcher
+ * taskUpdates). A burst — a hundred nodes reconnecting to a new leader, a rack going dark, a thousand
+ * tasks starting — becomes one store.batch (one or a few Raft entries) instead of one entry per write.
  *
  * Batching needs no timer: at most one batch is in flight, and everything queued while it commits
  * (a Raft round trip plus an fsync) goes into the next one. An idle cluster pays no added latency; a
  * busy one batches in proportion to how slow commits are. (SwarmKit uses a 100 ms timer instead.)
+ * Several writes for one key (node, task) in a queue are merged into one.
  *
- * Only changes are written: an update that would leave the node as it is is dropped inside the
- * transaction, so a node that re-registers with the same description and address costs nothing.
+ * Each write is applied inside its own transaction of the batch, against the object as it is then:
+ * - node status: only changes are written (a node that re-registers with the same description and
+ *   address costs nothing), and the operator's spec edits made meanwhile are kept;
+ * - task status: the task must still exist and be assigned to the node that reports it (a node speaks
+ *   only for its own tasks), and the status must move the task forward (advanceStatus, the lifecycle
+ *   rules), so late, repeated or foreign reports change nothing.
  */
+import type { TaskStatusReport } from '../../api/dispatcher';
 import { ApiError } from '../../api/errors';
-import type { Node, NodeDescription, NodeState } from '../../api/objects';
+import type { Node, NodeDescription, NodeState, TaskStatus } from '../../api/objects';
+import { advanceStatus } from '../../api/task-lifecycle';
 import type { ComponentLogger } from '../../runtime';
-import type { MemoryStore } from '../../store';
+import type { MemoryStore, WriteTx } from '../../store';
+
+interface Waiter {
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
+interface Pending<V> {
+  entries: Map<string, V>;
+  /** One per write() call; each resolves once the batch holding its entries has committed. */
+  waiters: Waiter[];
+}
+
+type Defer = (fn: () => void) => void;
+
+interface BatchedWriterOptions<V> {
+  store: MemoryStore;
+  logger: ComponentLogger;
+  /** What is written, for errors and logs ("node status", "task status"). */
+  what: string;
+  /** The entry to keep when `newer` is queued for a key that already has `older`. */
+  merge(older: V, newer: V): V;
+  /** Writes one entry inside its own transaction of the batch. */
+  apply(tx: WriteTx, key: string, value: V): void;
+  /** Runs the flush after the current macrotask, so writes queued in one turn share a batch. */
+  defer?: Defer;
+}
+
+/** Keyed writes queued, merged per key and committed in store batches, at most one in flight. */
+class BatchedWriter<V> {
+  private pending: Pending<V> = { entries: new Map(), waiters: [] };
+  private scheduled = false;
+  private inFlight: Promise<void> | null = null;
+  private stopped = false;
+  private readonly idleWaiters: (() => void)[] = [];
+  private readonly defer: Defer;
+
+  constructor(private readonly options: BatchedWriterOptions<V>) {
+    this.defer = options.defer ?? ((fn) => setImmediate(fn));
+  }
+
+  /** Queues `entries`; resolves once they are committed (or found to change nothing). */
+  write(entries: Iterable<readonly [string, V]>): Promise<void> {
+    if (this.stopped) return Promise.reject(new ApiError('Unavailable', 'the dispatcher is stopped'));
+    let any = false;
+    for (const [key, value] of entries) {
+      const queued = this.pending.entries.get(key);
+      this.pending.entries.set(key, queued === undefined ? value : this.options.merge(queued, value));
+      any = true;
+    }
+    if (!any) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      this.pending.waiters.push({ resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /** Resolves when nothing is queued or in flight. */
+  idle(): Promise<void> {
+    if (this.isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Drops queued writes (their callers get Unavailable); a batch already proposed may still commit. */
+  stop(): void {
+    this.stopped = true;
+    const dropped = this.pending;
+    this.pending = { entries: new Map(), waiters: [] };
+    const err = new ApiError('Unavailable', `the dispatcher stopped before the ${this.options.what} was written`);
+    for (const w of dropped.waiters) w.reject(err);
+    this.notifyIdle();
+  }
+
+  private isIdle(): boolean {
+    return this.pending.waiters.length === 0 && this.inFlight === null && !this.scheduled;
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.inFlight !== null || this.stopped) return;
+    this.scheduled = true;
+    this.defer(() => {
+      this.scheduled = false;
+      this.flush();
+    });
+  }
+
+  private flush(): void {
+    if (this.stopped || this.pending.waiters.length === 0) {
+      this.notifyIdle();
+      return;
+    }
+    const batch = this.pending;
+    this.pending = { entries: new Map(), waiters: [] };
+    this.inFlight = this.commit(batch).finally(() => {
+      this.inFlight = null;
+      if (this.pending.waiters.length > 0) this.schedule();
+      else this.notifyIdle();
+    });
+  }
+
+  private async commit(batch: Pending<V>): Promise<void> {
+    const { store, logger, what, apply } = this.options;
+    try {
+      await store.batch((b) => {
+        for (const [key, value] of batch.entries) {
+          try {
+            b.update((tx) => apply(tx, key, value));
+          } catch (err) {
+            // One bad update must not keep the others out of the batch.
+            logger.warn(`${what} update rejected`, { key, error: String(err) });
+          }
+        }
+      });
+    } catch (err) {
+      logger.warn(`${what} batch failed`, { entries: batch.entries.size, error: err instanceof Error ? err.message : String(err) });
+      for (const w of batch.waiters) w.reject(err);
+      return;
+    }
+    for (const w of batch.waiters) w.resolve();
+  }
+
+  private notifyIdle(): void {
+    if (!this.isIdle()) return;
+    for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+}
+
+// ------------------------------------------------------------------------------------------ node status
 
 export interface NodeStatusUpdate {
   state: NodeState;
@@ -25,17 +159,7 @@ export interface NodeStatusUpdate {
   description?: NodeDescription;
 }
 
-interface Waiter {
-  resolve(): void;
-  reject(err: unknown): void;
-}
-
-interface Queued {
-  update: NodeStatusUpdate;
-  waiters: Waiter[];
-}
-
-function merge(older: NodeStatusUpdate, newer: NodeStatusUpdate): NodeStatusUpdate {
+function mergeNodeUpdates(older: NodeStatusUpdate, newer: NodeStatusUpdate): NodeStatusUpdate {
   const merged: NodeStatusUpdate = { state: newer.state, message: newer.message };
   const addr = newer.addr ?? older.addr;
   const description = newer.description ?? older.description;
@@ -59,100 +183,94 @@ export function applyStatusUpdate(node: Node, update: NodeStatusUpdate): Node | 
 }
 
 export class NodeStatusWriter {
-  private pending = new Map<string, Queued>();
-  private scheduled = false;
-  private inFlight: Promise<void> | null = null;
-  private stopped = false;
-  private readonly idleWaiters: (() => void)[] = [];
+  private readonly writer: BatchedWriter<NodeStatusUpdate>;
 
-  constructor(
-    private readonly store: MemoryStore,
-    private readonly logger: ComponentLogger,
-    /** Runs the flush after the current macrotask, so writes queued in one turn share a batch. */
-    private readonly defer: (fn: () => void) => void = (fn) => setImmediate(fn),
-  ) {}
+  constructor(store: MemoryStore, logger: ComponentLogger, defer?: Defer) {
+    this.writer = new BatchedWriter({
+      store,
+      logger,
+      defer,
+      what: 'node status',
+      merge: mergeNodeUpdates,
+      apply: (tx, nodeId, update) => {
+        // Re-read inside the transaction: the operator may have changed the node's spec meanwhile.
+        const node = tx.get('node', nodeId);
+        if (node === undefined) return; // removed meanwhile: nothing to record
+        const next = applyStatusUpdate(node, update);
+        if (next !== undefined) tx.update('node', next);
+      },
+    });
+  }
 
   /** Queues `update` for `nodeId`; resolves once it is committed (or found to change nothing). */
   write(nodeId: string, update: NodeStatusUpdate): Promise<void> {
-    if (this.stopped) return Promise.reject(new ApiError('Unavailable', 'the dispatcher is stopped'));
-    return new Promise<void>((resolve, reject) => {
-      const queued = this.pending.get(nodeId);
-      if (queued === undefined) this.pending.set(nodeId, { update, waiters: [{ resolve, reject }] });
-      else {
-        queued.update = merge(queued.update, update);
-        queued.waiters.push({ resolve, reject });
-      }
-      this.schedule();
-    });
+    return this.writer.write([[nodeId, update]]);
   }
 
-  /** Resolves when nothing is queued or in flight. */
   idle(): Promise<void> {
-    if (this.pending.size === 0 && this.inFlight === null && !this.scheduled) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
+    return this.writer.idle();
   }
 
-  /** Drops queued writes (their callers get Unavailable); a batch already proposed may still commit. */
   stop(): void {
-    this.stopped = true;
-    const dropped = this.pending;
-    this.pending = new Map();
-    const err = new ApiError('Unavailable', 'the dispatcher stopped before the node status was written');
-    for (const queued of dropped.values()) for (const w of queued.waiters) w.reject(err);
-    this.notifyIdle();
+    this.writer.stop();
   }
+}
 
-  private schedule(): void {
-    if (this.scheduled || this.inFlight !== null || this.stopped) return;
-    this.scheduled = true;
-    this.defer(() => {
-      this.scheduled = false;
-      this.flush();
-    });
-  }
+// ------------------------------------------------------------------------------------------ task status
 
-  private flush(): void {
-    if (this.stopped || this.pending.size === 0) {
-      this.notifyIdle();
-      return;
-    }
-    const batch = this.pending;
-    this.pending = new Map();
-    this.inFlight = this.commit(batch).finally(() => {
-      this.inFlight = null;
-      if (this.pending.size > 0) this.schedule();
-      else this.notifyIdle();
-    });
-  }
+interface TaskReport {
+  nodeId: string;
+  status: TaskStatus;
+}
 
-  private async commit(batch: Map<string, Queued>): Promise<void> {
-    try {
-      await this.store.batch((b) => {
-        for (const [nodeId, { update }] of batch) {
-          try {
-            b.update((tx) => {
-              // Re-read inside the transaction: the operator may have changed the node's spec meanwhile.
-              const node = tx.get('node', nodeId);
-              if (node === undefined) return; // removed meanwhile: nothing to record
-              const next = applyStatusUpdate(node, update);
-              if (next !== undefined) tx.update('node', next);
-            });
-          } catch (err) {
-            // One bad update must not keep the others out of the batch.
-            this.logger.warn('node status update rejected', { nodeId, error: String(err) });
-          }
+/** Why a report was not written; for logs and tests. */
+export type IgnoredReason = 'unknown-task' | 'other-node';
+
+/** A node reports in order, so its furthest report wins; a report from another node loses in the transaction anyway. */
+function mergeTaskReports(older: TaskReport, newer: TaskReport): TaskReport {
+  return older.nodeId !== newer.nodeId || newer.status.state >= older.status.state ? newer : older;
+}
+
+export class TaskStatusWriter {
+  private readonly writer: BatchedWriter<TaskReport>;
+  private ignoredCount = 0;
+
+  constructor(store: MemoryStore, logger: ComponentLogger, defer?: Defer) {
+    this.writer = new BatchedWriter({
+      store,
+      logger,
+      defer,
+      what: 'task status',
+      merge: mergeTaskReports,
+      apply: (tx, taskId, { nodeId, status }) => {
+        const task = tx.get('task', taskId);
+        const reason: IgnoredReason | undefined = task === undefined ? 'unknown-task' : task.nodeId !== nodeId ? 'other-node' : undefined;
+        if (reason !== undefined || task === undefined) {
+          this.ignoredCount++;
+          logger.debug('task status report ignored', { taskId, nodeId, reason });
+          return;
         }
-      });
-    } catch (err) {
-      this.logger.warn('node status batch failed', { nodes: batch.size, error: err instanceof Error ? err.message : String(err) });
-      for (const queued of batch.values()) for (const w of queued.waiters) w.reject(err);
-      return;
-    }
-    for (const queued of batch.values()) for (const w of queued.waiters) w.resolve();
+        const next = advanceStatus(task, status);
+        if (next !== undefined) tx.update('task', next);
+      },
+    });
   }
 
-  private notifyIdle(): void {
-    if (this.pending.size > 0 || this.inFlight !== null || this.scheduled) return;
-    for (const resolve of this.idleWaiters.splice(0)) resolve();
+  /** Reports dropped because their task was gone or belonged to another node (diagnostics and tests). */
+  get ignored(): number {
+    return this.ignoredCount;
+  }
+
+  /** Queues `reports` made by `nodeId`; resolves once they are committed or found to change nothing. */
+  write(nodeId: string, reports: readonly TaskStatusReport[]): Promise<void> {
+    return this.writer.write(reports.map(({ taskId, status }) => [taskId, { nodeId, status }] as const));
+  }
+
+  idle(): Promise<void> {
+    return this.writer.idle();
+  }
+
+  stop(): void {
+    this.writer.stop();
   }
 }
