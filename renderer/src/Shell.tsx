@@ -83,9 +83,10 @@ export function Shell({ localNode }: { localNode: LocalNodeState }) {
           <Typography variant="h6" component="div" sx={{ mr: 2 }}>
             swarmdesk
           </Typography>
-          <Tabs component="nav" value={current} onChange={(_event, page: TopPage) => navigate({ page })} aria-label="Pages" sx={{ flex: 1 }}>
+          {/* onClick on each tab rather than onChange: a click on the current tab leaves a service's page for the list. */}
+          <Tabs component="nav" value={current} aria-label="Pages" sx={{ flex: 1 }}>
             {PAGES.map(([page, label]) => (
-              <Tab key={page} value={page} label={label} id={`page-tab-${page}`} aria-controls="page" />
+              <Tab key={page} value={page} label={label} id={`page-tab-${page}`} aria-controls="page" onClick={() => navigate({ page })} />
             ))}
           </Tabs>
           <StatusIndicator state={localNode} />

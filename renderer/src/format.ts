@@ -5,8 +5,16 @@
 import type { NodeView, ServiceView, Task } from '../../electron/contract';
 import { taskStateName, type PortConfig, type TaskState } from '../../agent/api/objects';
 
-export { timeAgo } from '../../agent/cli/format/ago';
+import { timeAgo } from '../../agent/cli/format/ago';
 export { formatDuration, parseDuration } from '../../agent/cli/duration';
+
+/** `5 minutes ago` for an ISO timestamp; never `from now` (the page's clock ticks only every few seconds). */
+export function since(timestamp: string | undefined, now: Date): string {
+  if (!timestamp) return '';
+  const then = new Date(timestamp);
+  if (Number.isNaN(then.getTime())) return '';
+  return timeAgo(then.getTime() > now.getTime() ? now : then, now);
+}
 
 const BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'];
 

@@ -1,6 +1,7 @@
 /**
  * Every result the user should know about, success or failure, as a snackbar. Failures keep their
- * reason (the server's message and code) and stay until dismissed.
+ * reason (the server's message and code) and stay until dismissed or replaced: the newest notice is
+ * the one shown, so an old failure never hides what just happened.
  */
 import Alert from '@mui/material/Alert';
 import Snackbar from '@mui/material/Snackbar';
@@ -31,8 +32,8 @@ export function useNotify(): Notify {
 let nextId = 1;
 
 export function NotifierProvider({ children }: { children: ReactNode }) {
-  const [queue, setQueue] = useState<Notice[]>([]);
-  const push = useCallback((severity: Notice['severity'], message: string) => setQueue((current) => [...current, { id: nextId++, severity, message }]), []);
+  const [current, setCurrent] = useState<Notice | undefined>();
+  const push = useCallback((severity: Notice['severity'], message: string) => setCurrent({ id: nextId++, severity, message }), []);
   const notify = useMemo<Notify>(
     () => ({
       success: (message) => push('success', message),
@@ -41,8 +42,7 @@ export function NotifierProvider({ children }: { children: ReactNode }) {
     }),
     [push],
   );
-  const current = queue[0];
-  const dismiss = () => setQueue((items) => items.slice(1));
+  const dismiss = () => setCurrent(undefined);
   return (
     <NotifyContext.Provider value={notify}>
       {children}

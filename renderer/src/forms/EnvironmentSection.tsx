@@ -8,13 +8,13 @@ export function EnvironmentSection({ values, change, errors }: SectionProps) {
         rows={values.env}
         columns="1fr 2fr"
         addLabel="Add variable"
-        removeLabel={(index) => `Remove variable ${index + 1}`}
+        removeLabel={(index) => `Remove environment row ${index + 1}`}
         onAdd={() => change((v) => ({ ...v, env: [...v.env, { key: '', value: '' }] }))}
         onRemove={(index) => change((v) => ({ ...v, env: v.env.filter((_, at) => at !== index) }))}
         render={(row, index) => (
           <>
-            <TextInput label={`Variable ${index + 1} name`} value={row.key} onChange={(key) => change((v) => ({ ...v, env: replaceAt(v.env, index, { ...row, key }) }))} error={errors[`env.${index}`]} />
-            <TextInput label={`Variable ${index + 1} value`} value={row.value} onChange={(value) => change((v) => ({ ...v, env: replaceAt(v.env, index, { ...row, value }) }))} />
+            <TextInput label={`Variable ${index + 1}`} value={row.key} onChange={(key) => change((v) => ({ ...v, env: replaceAt(v.env, index, { ...row, key }) }))} error={errors[`env.${index}`]} />
+            <TextInput label={`Value ${index + 1}`} value={row.value} onChange={(value) => change((v) => ({ ...v, env: replaceAt(v.env, index, { ...row, value }) }))} />
           </>
         )}
       />

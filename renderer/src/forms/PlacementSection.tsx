@@ -12,7 +12,7 @@ export function PlacementSection({ values, change, errors }: SectionProps) {
         rows={values.constraints}
         columns="1fr"
         addLabel="Add constraint"
-        removeLabel={(index) => `Remove constraint ${index + 1}`}
+        removeLabel={(index) => `Remove constraint row ${index + 1}`}
         onAdd={() => change((v) => ({ ...v, constraints: [...v.constraints, ''] }))}
         onRemove={(index) => change((v) => ({ ...v, constraints: v.constraints.filter((_, at) => at !== index) }))}
         render={(row, index) => (
@@ -32,7 +32,7 @@ export function PlacementSection({ values, change, errors }: SectionProps) {
         rows={values.preferences}
         columns="1fr"
         addLabel="Add spread preference"
-        removeLabel={(index) => `Remove spread preference ${index + 1}`}
+        removeLabel={(index) => `Remove spread preference row ${index + 1}`}
         onAdd={() => change((v) => ({ ...v, preferences: [...v.preferences, ''] }))}
         onRemove={(index) => change((v) => ({ ...v, preferences: v.preferences.filter((_, at) => at !== index) }))}
         render={(row, index) => (
@@ -47,7 +47,7 @@ export function PlacementSection({ values, change, errors }: SectionProps) {
       />
       <Grid columns="1fr 1fr">
         <TextInput
-          label="Max replicas per node"
+          label="Max tasks per node"
           value={values.maxReplicasPerNode}
           onChange={(maxReplicasPerNode) => change((v) => ({ ...v, maxReplicasPerNode }))}
           error={errors.maxReplicasPerNode}

@@ -15,7 +15,7 @@ export function PortsSection({ values, change, errors }: SectionProps) {
         rows={values.ports}
         columns="1fr 1fr 120px"
         addLabel="Add port"
-        removeLabel={(index) => `Remove port ${index + 1}`}
+        removeLabel={(index) => `Remove port row ${index + 1}`}
         onAdd={() => change((v) => ({ ...v, ports: [...v.ports, { targetPort: '', publishedPort: '', protocol: 'tcp' }] }))}
         onRemove={(index) => change((v) => ({ ...v, ports: v.ports.filter((_, at) => at !== index) }))}
         render={(row, index) => (

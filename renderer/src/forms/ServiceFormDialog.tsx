@@ -48,6 +48,7 @@ export function ServiceFormDialog({ service, onClose }: ServiceFormDialogProps) 
     requestAnimationFrame(() => {
       const invalid = contentRef.current?.querySelector<HTMLElement>('[aria-invalid="true"]');
       invalid?.focus();
+      invalid?.scrollIntoView({ block: 'center' });
     });
 
   const submit = async (event: FormEvent) => {

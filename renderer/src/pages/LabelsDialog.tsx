@@ -78,7 +78,7 @@ export function LabelsDialog({ open, node, onClose }: { open: boolean; node: Nod
                 helperText={errors[index]}
               />
               <TextField size="small" label={`Label value ${index + 1}`} value={row.value} onChange={(event) => update(index, { value: event.target.value })} />
-              <Button onClick={() => setRows((current) => current.filter((_, at) => at !== index))} aria-label={`Remove label ${index + 1}`}>
+              <Button onClick={() => setRows((current) => current.filter((_, at) => at !== index))} aria-label={`Remove label row ${index + 1}`}>
                 Remove
               </Button>
             </Box>

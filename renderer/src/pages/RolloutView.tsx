@@ -8,7 +8,7 @@ import Typography from '@mui/material/Typography';
 import { useMemo } from 'react';
 import type { ServiceView } from '../../../electron/contract';
 import { TextChip } from '../components/StateChip';
-import { timeAgo } from '../format';
+import { since } from '../format';
 import { useNow, useTasks } from '../store/hooks';
 import { rolloutProgress } from '../store/rollout';
 
@@ -29,12 +29,12 @@ export function RolloutView({ service }: { service: ServiceView }) {
           {status ? <TextChip text={status.state} /> : <Chip size="small" label="no update yet" variant="outlined" />}
           {status?.startedAt && (
             <Typography variant="body2" color="text.secondary">
-              {`started ${timeAgo(new Date(status.startedAt), now)}`}
+              {`started ${since(status.startedAt, now)}`}
             </Typography>
           )}
           {status?.completedAt && (
             <Typography variant="body2" color="text.secondary">
-              {`· completed ${timeAgo(new Date(status.completedAt), now)}`}
+              {`· completed ${since(status.completedAt, now)}`}
             </Typography>
           )}
         </Box>

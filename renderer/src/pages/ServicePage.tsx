@@ -59,8 +59,8 @@ export function ServicePage({ serviceId, tab }: { serviceId: string; tab: Sectio
             <span>{serviceModeText(service)}</span>
             <span>·</span>
             <span data-testid="service-replicas">{`${service.replicas.running}/${service.replicas.desired} running`}</span>
-            <TextChip text={serviceHealth(service)} />
-            {service.status.updateStatus && <TextChip text={service.status.updateStatus.state} />}
+            {/* While an update runs its state says more than the health does. */}
+            {service.status.updateStatus && service.status.updateStatus.state !== 'completed' ? <TextChip text={service.status.updateStatus.state} /> : <TextChip text={serviceHealth(service)} />}
             {publishedPortsText(service) && <span>{`· ports ${publishedPortsText(service)}`}</span>}
           </Box>
         }

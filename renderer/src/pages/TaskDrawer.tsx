@@ -6,7 +6,7 @@ import Typography from '@mui/material/Typography';
 import { useMemo, type ReactNode } from 'react';
 import type { Task } from '../../../electron/contract';
 import { TaskStateChip } from '../components/StateChip';
-import { portText, stateName, taskName, timeAgo } from '../format';
+import { portText, stateName, taskName, since } from '../format';
 import { useNodeNames, useTasks } from '../store/hooks';
 
 function Field({ label, children }: { label: string; children: ReactNode }) {
@@ -53,7 +53,7 @@ export function TaskDrawer({ taskId, onClose, onSelect }: { taskId: string | und
           </Field>
           <Field label="Desired state">{stateName(task.desiredState)}</Field>
           {task.status.err && <Field label="Error">{task.status.err}</Field>}
-          <Field label="Since">{task.status.timestamp ? `${timeAgo(new Date(task.status.timestamp), now)} (${task.status.timestamp})` : ''}</Field>
+          <Field label="Since">{task.status.timestamp ? `${since(task.status.timestamp, now)} (${task.status.timestamp})` : ''}</Field>
           <Field label="Node">{task.nodeId ? (nodeNames.get(task.nodeId) ?? task.nodeId) : 'not assigned'}</Field>
           <Field label="Slot">{task.slot > 0 ? task.slot : 'global'}</Field>
           <Field label="Spec version">{task.specVersion ?? ''}</Field>
@@ -75,7 +75,7 @@ export function TaskDrawer({ taskId, onClose, onSelect }: { taskId: string | und
                     {entry.status.err || entry.status.message}
                   </Typography>
                   <Typography variant="caption" color="text.secondary">
-                    {`${entry.status.timestamp ? timeAgo(new Date(entry.status.timestamp), now) : ''} · desired ${stateName(entry.desiredState)} · v${entry.specVersion ?? '?'}`}
+                    {`${since(entry.status.timestamp, now)} · desired ${stateName(entry.desiredState)} · v${entry.specVersion ?? '?'}`}
                   </Typography>
                 </Box>
                 {entry.id !== task.id && (

@@ -3,7 +3,7 @@ import Link from '@mui/material/Link';
 import type { Task } from '../../../electron/contract';
 import { TaskStateChip } from '../components/StateChip';
 import type { Column } from '../components/VirtualTable';
-import { shortId, stateName, taskName, timeAgo } from '../format';
+import { shortId, stateName, taskName, since } from '../format';
 
 export function taskColumns(nodeNames: ReadonlyMap<string, string>, open: (task: Task) => void, now: Date): Column<Task>[] {
   return [
@@ -20,7 +20,7 @@ export function taskColumns(nodeNames: ReadonlyMap<string, string>, open: (task:
     { key: 'id', header: 'ID', width: '120px', render: (task) => <code title={task.id}>{shortId(task.id)}</code> },
     { key: 'state', header: 'State', width: '120px', render: (task) => <TaskStateChip state={task.status.state} /> },
     { key: 'desired', header: 'Desired', width: '100px', render: (task) => stateName(task.desiredState) },
-    { key: 'since', header: 'Since', width: '120px', render: (task) => (task.status.timestamp ? timeAgo(new Date(task.status.timestamp), now) : '') },
+    { key: 'since', header: 'Since', width: '120px', render: (task) => since(task.status.timestamp, now) },
     { key: 'node', header: 'Node', width: 'minmax(110px, 1fr)', render: (task) => (task.nodeId ? (nodeNames.get(task.nodeId) ?? shortId(task.nodeId)) : '') },
     { key: 'slot', header: 'Slot', width: '60px', render: (task) => (task.slot > 0 ? task.slot : '') },
     { key: 'version', header: 'Spec', width: '60px', render: (task) => (task.specVersion !== undefined ? `v${task.specVersion}` : '') },
