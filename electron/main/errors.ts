@@ -1,4 +1,7 @@
-/** How failures cross to the renderer: the project's error codes, a sentence, and the field to blame. */
+/**
+ * How failures cross to the renderer: the project's error codes, a sentence, and the field to blame —
+ * `details.field` when the thrower named it, else the field the control API names first in its message.
+ */
 import { ApiError, isErrorCode } from '../../agent/api/errors';
 import type { ContractError } from '../contract';
 
@@ -12,7 +15,8 @@ export function contractError(code: ContractError['code'], message: string, fiel
 export function toContractError(err: unknown): ContractError {
   if (err instanceof ApiError || (err instanceof Error && isErrorCode((err as { code?: unknown }).code))) {
     const code = (err as ApiError).code;
-    const field = code === 'InvalidArgument' ? FIELD_PREFIX.exec(err.message)?.[1] : undefined;
+    const named = (err as Partial<ApiError>).details?.field;
+    const field = code !== 'InvalidArgument' ? undefined : typeof named === 'string' ? named : FIELD_PREFIX.exec(err.message)?.[1];
     return contractError(code, err.message, field);
   }
   const message = err instanceof Error ? err.message : String(err);

@@ -206,7 +206,7 @@ export class LocalNodeHost {
       await rm(this.stateDir, { recursive: true, force: true });
       const message = `that is a worker token: this app hosts a manager, so join with the cluster's manager token (swarmctl cluster inspect default, or the Overview page of a manager). The cluster now lists node ${node.nodeId} as a worker that is down; remove it there.`;
       this.setState({ phase: 'unconfigured', runTasks: false, message });
-      throw new ApiError('InvalidArgument', `token: ${message}`);
+      throw new ApiError('InvalidArgument', message, { details: { field: 'token' } });
     }
     this.current = node;
     this.client = ControlClient.forSocket(node.controlSocket);
