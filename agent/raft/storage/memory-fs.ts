@@ -12,7 +12,9 @@
  * - `crash()` drops everything unsynced. With `tear`, a file's unsynced writes are not simply dropped: a
  *   random-length prefix of them (in file order, from the first changed byte) survives, cutting the last
  *   write short, optionally followed by garbage or zero bytes, as a disk that lost power mid-write leaves
- *   it. Garbage after an overwrite inside the file stays inside the overwritten range.
+ *   it. Garbage after an overwrite inside the file stays inside the overwritten range. A write that only
+ *   overwrites (into space `reserve` made) has no file length to hold it back, so a disk may persist its
+ *   512-byte sectors in any order: half of such tears keep a random subset of sectors instead of a prefix.
  * - Directories themselves are created durably by `mkdirp` (a simplification: the layouts under test create
  *   their directories once, before anything that matters).
  * - Every operation resolves as an already-settled promise (no timers, no I/O), so a simulator that drives
@@ -41,11 +43,16 @@ export interface MemoryFsOptions {
   random?: (n: number) => number;
 }
 
+/** The unit a disk writes atomically; an overwrite torn out of order keeps or loses whole sectors. */
+const SECTOR_BYTES = 512;
+
 export interface CrashOptions {
   /**
    * 'none' (default): drop every unsynced byte.
    * 'prefix': keep a random-length prefix of each file's unsynced tail.
    * 'garbage': like 'prefix', then append 1..32 random bytes (or zeros, chosen at random).
+   * With either, unsynced writes that only overwrote bytes are, half of the time, torn out of order:
+   * a random subset of their 512-byte sectors survives.
    */
   tear?: 'none' | 'prefix' | 'garbage';
 }
@@ -121,7 +128,7 @@ class Inode {
    * changed offset, written in order; `tear` decides what of that run survives. A run that stays inside
    * the durable length cannot lengthen the file: its garbage, too, stays inside the run.
    */
-  crash(tear: (unsynced: Uint8Array) => Uint8Array): void {
+  crash(tear: (unsynced: Uint8Array) => Uint8Array, scramble?: () => ((sector: number) => boolean) | undefined): void {
     if (this.durableCopy !== undefined) {
       // An unsynced truncate: the disk still has the old content (and nothing appended since).
       const durable = this.durableCopy;
@@ -140,7 +147,15 @@ class Inode {
       for (let i = this.overwritten.length - 1; i >= 0; i--) this.buf.set(this.overwritten[i].old, this.overwritten[i].offset);
       this.overwritten = [];
       this.len = this.durableLen;
-      if (unsynced.length > 0) {
+      const sectorSurvives = !grew && unsynced.length > 0 ? scramble?.() : undefined;
+      if (sectorSurvives !== undefined) {
+        // Out of order: each sector of the run holds either its new bytes or its old ones.
+        for (let sector = Math.floor(from / SECTOR_BYTES) * SECTOR_BYTES; sector < end; sector += SECTOR_BYTES) {
+          const a = Math.max(sector, from);
+          const b = Math.min(sector + SECTOR_BYTES, end);
+          if (sectorSurvives(sector)) this.buf.set(unsynced.subarray(a - from, b - from), a);
+        }
+      } else if (unsynced.length > 0) {
         let kept = tear(unsynced);
         if (!grew) kept = kept.subarray(0, unsynced.length);
         this.write(from, kept);
@@ -203,7 +218,9 @@ export class MemoryFs implements StorageFs {
       dir.entries = new Map(dir.durable);
       for (const inode of dir.durable.values()) inodes.add(inode);
     }
-    for (const inode of inodes) inode.crash((unsynced) => this.tearTail(unsynced, tear));
+    // random(2) === 1 so the default (always 0) keeps the plain prefix tear.
+    const scramble = () => (tear !== 'none' && this.random(2) === 1 ? () => this.random(2) === 1 : undefined);
+    for (const inode of inodes) inode.crash((unsynced) => this.tearTail(unsynced, tear), scramble);
   }
 
   private tearTail(unsynced: Uint8Array, tear: 'none' | 'prefix' | 'garbage'): Uint8Array {

@@ -16,7 +16,9 @@
  *   on open a run of zeros to the end of the last segment is unused space, not damage: it is cut off
  *   and not reported as a torn tail. Zeros can never parse as a record (see wal-record.ts). A segment
  *   is cut back to its records, durably, before its successor is created, so earlier segments never
- *   end in zeros and stay held to "any damage is corruption".
+ *   end in zeros and stay held to "any damage is corruption". A write into reserved space can reach the
+ *   disk out of order (a later sector without an earlier one): in the last segment, a bad frame followed
+ *   by valid ones is a torn tail, not corruption, when a sector between them still holds its zeros.
  * - After any I/O error the WAL stops accepting writes (WalFailedError); reopening repairs the tail.
  */
 import type { Entry, HardState } from '../types';
@@ -394,7 +396,7 @@ function replaySegment(
     if (!frame.ok) {
       if (!lastSegment) throw new WalCorruptionError(path, offset, `${frame.problem} in a segment that is not the last`);
       const valid = findValidFrameAfter(buf, offset);
-      if (valid !== undefined) {
+      if (valid !== undefined && !sectorNeverWritten(buf, offset, valid)) {
         throw new WalCorruptionError(path, offset, `${frame.problem}, followed by a valid record at offset ${valid}`);
       }
       return { validEnd: offset, preambleEnd };
@@ -439,9 +441,29 @@ function replaySegment(
   return { validEnd: offset, preambleEnd };
 }
 
+/**
+ * Whether, between a bad frame at `from` and the next valid frame at `to`, a 512-byte sector still
+ * holds the zeros it was preallocated with: the write there was torn out of order (an overwrite has no
+ * file length to hold later sectors back), so what follows is the rest of that unacknowledged write, not
+ * records after damage. Counts a whole zero sector, or zeros from `from` to its sector's end that cover
+ * the frame's length field (a record never starts with a zero length). A sector of zeros inside
+ * acknowledged records would be taken for a tear too; etcd's WAL makes the same call (isTornEntry).
+ */
+function sectorNeverWritten(buf: Uint8Array, from: number, to: number): boolean {
+  const SECTOR = 512;
+  for (let sector = Math.floor(from / SECTOR) * SECTOR; sector < to; sector += SECTOR) {
+    const a = Math.max(sector, from);
+    const b = Math.min(sector + SECTOR, to);
+    const wholeSector = a === sector && b === sector + SECTOR;
+    const atFrameStart = a === from && b - a >= 4;
+    if ((wholeSector || atFrameStart) && allZero(buf, a, b)) return true;
+  }
+  return false;
+}
+
 /** Whether buf[from..] holds only zero bytes (unused preallocated space). */
-function allZero(buf: Uint8Array, from: number): boolean {
-  for (let i = from; i < buf.length; i++) if (buf[i] !== 0) return false;
+function allZero(buf: Uint8Array, from: number, to = buf.length): boolean {
+  for (let i = from; i < to; i++) if (buf[i] !== 0) return false;
   return true;
 }
 

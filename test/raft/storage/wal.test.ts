@@ -494,6 +494,62 @@ describe('Wal preallocation: repairs and strictness', () => {
     expect((err as WalCorruptionError).offset).toBe(victim);
   });
 
+  /**
+   * The next batch (40 entries, ~1.4 KB) is written into the reserved space but the crash comes before
+   * its sync, and the disk persisted its sectors out of order: the one holding the batch's start was
+   * lost (still zeros), later ones arrived. Returns the file after the crash.
+   */
+  async function tornOutOfOrder(): Promise<{ fs: MemoryFs; end: number }> {
+    const { end } = await written();
+    let calls = 0;
+    // crash(): random(2) === 1 scrambles the overwrite; then one draw per sector: lose the first only.
+    const fs = new MemoryFs({ random: () => (calls++ === 1 ? 0 : 1) });
+    const { fs: source } = await written();
+    for (const name of await source.readdir(dir)) {
+      await fs.mkdirp(dir);
+      const h = await fs.openAppend(`${dir}/${name}`);
+      await h.append(await source.readFile(`${dir}/${name}`));
+      await h.datasync();
+      await h.close();
+    }
+    await fs.syncDir(dir);
+    const { wal } = await Wal.open(dir, fs, { preallocateBytes: 4096 });
+    // The reservation (zeros, then a sync) succeeds; the batch's write lands; its sync never happens.
+    let batchWritten = false;
+    fs.hook = (op) => {
+      if (op.kind === 'write' && (op.bytes ?? 0) > 1000 && (op.bytes ?? 0) < 3000) batchWritten = true;
+      else if (op.kind === 'datasync' && batchWritten) throw new Error('power cut');
+    };
+    await expect(wal.save(hs(1, 40), entries(10, 49, 1, 20), true)).rejects.toThrow();
+    fs.hook = undefined;
+    calls = 0;
+    fs.crash({ tear: 'prefix' });
+    return { fs, end };
+  }
+
+  it('takes a write into reserved space torn out of order (a zero sector, then valid records) for a torn tail', async () => {
+    const { fs, end } = await tornOutOfOrder();
+    const buf = await fs.readFile(seg1);
+    expect(buf.subarray(end, Math.ceil((end + 1) / 512) * 512).every((b) => b === 0)).toBe(true);
+    expect(buf.subarray(Math.ceil((end + 1) / 512) * 512, end + 1400).some((b) => b !== 0)).toBe(true);
+    const r = await Wal.open(dir, fs);
+    expect(r.tornTail?.offset).toBe(end);
+    expect(r.entries.map((e) => e.index)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect((await fs.readFile(seg1)).length).toBe(end);
+    await r.wal.close();
+  });
+
+  it('still calls zeros over a record header corruption when the rest of its sector holds data', async () => {
+    const { fs } = await written();
+    const buf = await fs.readFile(seg1);
+    const second = 9 + new DataView(buf.buffer, buf.byteOffset).getUint32(0, true);
+    const third = second + 9 + new DataView(buf.buffer, buf.byteOffset + second).getUint32(0, true);
+    fs.corrupt(seg1, third, new Uint8Array(4)); // the length field of the third record: zeros
+    const err = await Wal.open(dir, fs).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WalCorruptionError);
+    expect((err as WalCorruptionError).offset).toBe(third);
+  });
+
   it('cuts each segment back to its records before starting the next; zeros in an earlier one are corruption', async () => {
     const { fs } = await written({ segmentBytes: 200 });
     const names = (await fs.readdir(dir)).filter((n) => n.endsWith('.wal'));
