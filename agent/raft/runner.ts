@@ -71,6 +71,8 @@ export interface RaftRunnerOptions {
   forceNewCluster?: boolean;
   /** Sees every committed entry as it is applied here (monitoring and the simulator's checks). */
   onEntryApplied?: (entry: Entry) => void;
+  /** See RaftConfig.lazyCommitNotice; default true. */
+  lazyCommitNotice?: boolean;
   tickMs?: number;
   electionTick?: number;
   heartbeatTick?: number;
@@ -176,6 +178,8 @@ export class RaftRunner implements Proposer {
       maxInflightBytes: opts.maxInflightBytes ?? 32 * 1024 * 1024,
       checkQuorum: true,
       preVote: true,
+      // Followers apply up to a heartbeat later, and each write costs half the messages (see RaftConfig).
+      lazyCommitNotice: opts.lazyCommitNotice ?? true,
       randomInt: random,
       logger: opts.logger,
     });

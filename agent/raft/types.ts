@@ -195,6 +195,13 @@ export interface RaftConfig {
   maxInflightBytes: number;
   checkQuorum: boolean;
   preVote: boolean;
+  /**
+   * When the commit index moves, send no App just to announce it to a follower that is replicating and
+   * already holds every entry: it learns the index from the next App or heartbeat. Halves the raft
+   * messages of a write under light load, at the cost of followers applying up to a heartbeat later.
+   * A committed membership change is still announced at once. Default false (etcd's behaviour).
+   */
+  lazyCommitNotice?: boolean;
   /** Injected randomness: an integer in [0, n). The core owns none. */
   randomInt: (n: number) => number;
   logger?: RaftLogger;

@@ -87,6 +87,7 @@ export class Raft {
   private readonly maxMsgSize: number;
   private readonly maxInflightMsgs: number;
   private readonly maxInflightBytes: number;
+  private readonly lazyCommitNotice: boolean;
   private readonly randomInt: (n: number) => number;
   readonly logger: RaftLogger;
 
@@ -100,6 +101,7 @@ export class Raft {
     this.maxMsgSize = config.maxSizePerMsg;
     this.maxInflightMsgs = config.maxInflightMsgs;
     this.maxInflightBytes = config.maxInflightBytes;
+    this.lazyCommitNotice = config.lazyCommitNotice ?? false;
     this.randomInt = config.randomInt;
     this.logger = config.logger ?? silentLogger;
     this.raftLog = new RaftLog(config.storage);
@@ -581,11 +583,26 @@ export class Raft {
     return this.raftLog.maybeCommit(committedIndex(this.voters, this.progress), this.term);
   }
 
-  /** If the commit index moved, release queued reads and tell followers. */
+  /**
+   * If the commit index moved, release queued reads and tell followers. With lazyCommitNotice, a
+   * follower that is replicating gets an App only if there are entries to send it: the commit index
+   * rides on the next App or heartbeat (which carries it up to the follower's match), since an App and
+   * its AppResp just for the index would double the messages of every write. A committed membership
+   * change is still announced at once, so a removed member learns of its removal.
+   */
   private commitAndBroadcast(): boolean {
+    const before = this.raftLog.committed;
     if (!this.maybeCommit()) return false;
     this.releasePendingReadIndexMessages();
-    this.bcastAppend();
+    if (!this.lazyCommitNotice || (this.pendingConfIndex > before && this.pendingConfIndex <= this.raftLog.committed)) {
+      this.bcastAppend();
+      return true;
+    }
+    for (const [id, pr] of this.progress) {
+      if (id === this.id) continue;
+      if (pr.state === ProgressState.Replicate) this.maybeSendAppend(id, false);
+      else this.sendAppend(id);
+    }
     return true;
   }
 

@@ -77,6 +77,16 @@ describe('membership changes', () => {
     expect(net.node(4).status.role).toBe(Role.Leader);
   });
 
+  it('with lazyCommitNotice a committed change is still announced at once: the removed node learns it', () => {
+    const net = Network.create([1, 2, 3], { lazyCommitNotice: true });
+    net.campaign(1);
+    net.tick(1);
+    net.node(1).node.proposeConfChange(cc(ConfChangeType.RemoveNode, 3));
+    net.flush(1); // no heartbeat
+    expect(net.node(1).confState.removed).toEqual([3]);
+    expect(net.node(3).confState.removed).toEqual([3]);
+  });
+
   it('RemoveNode: the removed node is ignored and its id can never be re-added', () => {
     const net = Network.create([1, 2, 3]);
     net.campaign(1);

@@ -29,6 +29,7 @@ export interface NodeOptions {
   maxInflightBytes?: number;
   randomInt?: (n: number) => number;
   applied?: number;
+  lazyCommitNotice?: boolean;
 }
 
 export function makeConfig(id: NodeId, storage: MemoryStorage, opts: NodeOptions = {}): RaftConfig {
@@ -44,6 +45,7 @@ export function makeConfig(id: NodeId, storage: MemoryStorage, opts: NodeOptions
     checkQuorum: opts.checkQuorum ?? false,
     preVote: opts.preVote ?? false,
     randomInt: opts.randomInt ?? (() => 0),
+    lazyCommitNotice: opts.lazyCommitNotice,
   };
 }
 

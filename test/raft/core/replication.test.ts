@@ -81,6 +81,28 @@ describe('§5.3 log replication', () => {
     expect(net.node(3).status.commit).toBe(2);
   });
 
+  it('with lazyCommitNotice the commit index rides on the next App or heartbeat, not an App of its own', () => {
+    const net = Network.create([1, 2, 3], { lazyCommitNotice: true });
+    net.campaign(1);
+    net.tick(1); // followers learn the empty entry's commit from a heartbeat
+    const appsBefore = net.count(MessageType.App, { from: 1 });
+    net.propose(1, 'a');
+    // One App per follower (the entry), none after the commit: the followers have 'a' but not its commit.
+    expect(net.count(MessageType.App, { from: 1 }) - appsBefore).toBe(2);
+    expect(net.node(1).appliedData()).toEqual(['a']);
+    for (const id of [2, 3]) expect(net.node(id).appliedData()).toEqual([]);
+    net.propose(1, 'b'); // its App carries the commit of 'a'
+    for (const id of [2, 3]) expect(net.node(id).appliedData()).toEqual(['a']);
+    net.tick(1); // and a heartbeat carries the commit of 'b'
+    for (const id of [1, 2, 3]) expect(net.node(id).appliedData()).toEqual(['a', 'b']);
+    // Etcd's way (the default) sends the commit at once: two more Apps per write.
+    const eager = Network.create([1, 2, 3]);
+    eager.campaign(1);
+    const eagerBefore = eager.count(MessageType.App, { from: 1 });
+    eager.propose(1, 'a');
+    expect(eager.count(MessageType.App, { from: 1 }) - eagerBefore).toBe(4);
+  });
+
   it('committing an entry commits all preceding entries', () => {
     const { lead, first } = electedLeader([1, 2, 3]);
     ackAll(lead, first);
