@@ -2,6 +2,7 @@
  * One raft member process for the raft benchmark: the real runner, WAL (fsync on) and gRPC transport,
  * with a key-value state machine and a small unary "Put" service for the load generator.
  *   tsx test/bench/raft-bench-member.ts --id 1 --port 5001 --bench-port 6001 --dir D --peers 2=127.0.0.1:5002,3=127.0.0.1:5003
+ *   [--eager-commit]  announce every commit index with an App of its own (etcd's way; lazyCommitNotice off)
  */
 import * as grpc from '@grpc/grpc-js';
 import { parseArgs } from 'node:util';
@@ -18,6 +19,7 @@ const { values } = parseArgs({
     'bench-port': { type: 'string' },
     dir: { type: 'string' },
     peers: { type: 'string' },
+    'eager-commit': { type: 'boolean', default: false },
   },
 });
 
@@ -54,6 +56,7 @@ async function main(): Promise<void> {
     stateMachine: new KvStateMachine(),
     bootstrap: true,
     peers,
+    lazyCommitNotice: !values['eager-commit'],
   });
 
   const benchServer = new grpc.Server();

@@ -3,7 +3,8 @@
  * 256-byte values: writes per second and latency for one client and for 100 concurrent clients. When
  * Debian's etcd-server is installed, the same load runs against a three-member etcd for comparison.
  *   options: --sequential N (default 3000)  --concurrent N (default 30000)  --clients N (default 100)
- *            --systems swarmdesk,etcd (which to run)  --cpu-prof DIR (members write V8 CPU profiles there)
+ *            --systems swarmdesk,etcd (which to run; also swarmdesk-eager: commit indexes announced at once)
+ *            --cpu-prof DIR (members write V8 CPU profiles there)
  * Besides writes/s it prints each process's CPU time per write (client, leader, followers): that barely
  * moves with other load on the machine, so it is the number to compare two versions by.
  */
@@ -48,7 +49,7 @@ interface Phase {
   cpuPerWrite: number[];
 }
 
-async function startSwarmdeskRaft(): Promise<Target> {
+async function startSwarmdeskRaft(eagerCommit = false): Promise<Target> {
   const dir = await mkdtemp(join(tmpdir(), 'swarmdesk-raft-bench-'));
   const ids = [1, 2, 3];
   const raftPort = (id: number) => BASE_PORT + id;
@@ -60,6 +61,7 @@ async function startSwarmdeskRaft(): Promise<Target> {
       '--bench-port', String(benchPort(id)),
       '--dir', join(dir, `m${id}`),
       '--peers', ids.filter((p) => p !== id).map((p) => `${p}=127.0.0.1:${raftPort(p)}`).join(','),
+      ...(eagerCommit ? ['--eager-commit'] : []),
     ], { execArgv: ['--import', 'tsx', ...profileArgs(id)], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
   );
   await Promise.all(children.map((child) => new Promise((resolve, reject) => {
@@ -67,8 +69,11 @@ async function startSwarmdeskRaft(): Promise<Target> {
     child.once('exit', (code) => reject(new Error(`member exited with ${code}`)));
   })));
   const stop = async () => {
+    // Wait for the members to exit (their CPU profiles are written then, and their ports are free for
+    // the next cluster), or 5 s.
+    const exited = children.map((child) => (child.exitCode !== null ? Promise.resolve() : new Promise((resolve) => child.once('exit', resolve))));
     for (const child of children) child.kill('SIGTERM');
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await Promise.race([Promise.all(exited), new Promise((resolve) => setTimeout(resolve, 5000))]);
     await rm(dir, { recursive: true, force: true });
   };
   const deadline = Date.now() + 20_000;
@@ -79,7 +84,7 @@ async function startSwarmdeskRaft(): Promise<Target> {
       probe.close();
       if (role.toString() === 'leader') {
         return {
-          name: 'swarmdesk raft',
+          name: eagerCommit ? 'swarmdesk raft (eager commit)' : 'swarmdesk raft',
           address: `127.0.0.1:${benchPort(id)}`,
           pids: children.map((child) => child.pid ?? 0),
           leader: ids.indexOf(id),
@@ -161,7 +166,8 @@ async function main(): Promise<void> {
   const cpuRows: string[] = [];
   const systems = new Set((values.systems ?? '').split(','));
   const targets: (() => Promise<Target>)[] = [];
-  if (systems.has('swarmdesk')) targets.push(startSwarmdeskRaft);
+  if (systems.has('swarmdesk')) targets.push(() => startSwarmdeskRaft());
+  if (systems.has('swarmdesk-eager')) targets.push(() => startSwarmdeskRaft(true));
   if (!systems.has('etcd')) {
     // not asked for
   } else if (await etcdAvailable()) targets.push(startEtcd);
