@@ -30,7 +30,9 @@ export async function sha256File(path: string): Promise<string> {
 
 async function bundleAgent(outDir: string): Promise<string> {
   const outfile = join(outDir, 'swarmd.mjs');
-  await build({
+  // Written aside and renamed: two builds at once (parallel test files) never leave a torn file.
+  const result = await build({
+    write: false,
     entryPoints: [join(REPO, 'scripts', 'swarmd-bundle-entry.ts')],
     outfile,
     bundle: true,
@@ -53,14 +55,23 @@ async function bundleAgent(outDir: string): Promise<string> {
       ].join(' '),
     },
   });
+  const output = result.outputFiles[0];
+  if (output === undefined) throw new Error('esbuild produced no output');
+  await writeAtomic(outfile, output.contents);
   return outfile;
+}
+
+async function writeAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, data);
+  await rename(tmp, path);
 }
 
 async function fetchRuntime(outDir: string, arch: NodeArch): Promise<string> {
   const name = `node-linux-${arch}-${AGENT_NODE_VERSION}.tgz`;
   const file = join(outDir, name);
   if (existsSync(file)) return file;
-  const tmp = join(outDir, `.download-${arch}`);
+  const tmp = join(outDir, `.download-${arch}-${process.pid}`);
   await rm(tmp, { recursive: true, force: true });
   await mkdir(tmp, { recursive: true });
   // npm pack verifies the tarball against the registry's integrity (sha512) before writing it.
@@ -96,7 +107,7 @@ export async function buildAgentBundle(options: { arches?: NodeArch[]; outDir?: 
     runtimes,
   };
   await mkdir(dirname(manifestPath), { recursive: true });
-  await writeFile(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
+  await writeAtomic(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
   return manifest;
 }
 

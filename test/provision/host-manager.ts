@@ -1,0 +1,40 @@
+/**
+ * A cluster for provisioning tests: one real swarmd manager on this machine, listening on the lab
+ * bridge's host address so lab VMs can join it, and a ControlClient on its control socket.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ControlClient } from '../../agent/api/control-client';
+import { SwarmdProcess } from '../cluster/harness';
+
+export interface HostManager {
+  control: ControlClient;
+  process: SwarmdProcess;
+  /** host:port VMs join through. */
+  address: string;
+  stop(): Promise<void>;
+}
+
+export async function startHostManager(hostIp: string, port = 4242): Promise<HostManager> {
+  const stateDir = await mkdtemp(join(tmpdir(), 'swarmdesk-provision-manager-'));
+  const proc = new SwarmdProcess('host-manager', stateDir, port, [
+    '--state-dir', stateDir,
+    '--listen-remote-api', `${hostIp}:${port}`,
+    '--hostname', 'host-manager',
+    // The manager runs no tasks in these tests: no engine.
+    '--engine-addr', join(stateDir, 'no-docker.sock'),
+  ]);
+  await proc.start();
+  const control = ControlClient.forSocket(proc.socket);
+  return {
+    control,
+    process: proc,
+    address: `${hostIp}:${port}`,
+    stop: async () => {
+      control.close();
+      await proc.stop();
+      await rm(stateDir, { recursive: true, force: true });
+    },
+  };
+}
