@@ -7,6 +7,7 @@ import { ThemeProvider } from '@mui/material/styles';
 import useMediaQuery from '@mui/material/useMediaQuery';
 import { useEffect, useMemo } from 'react';
 import { NotifierProvider } from './components/Notifier';
+import { TableStyles } from './components/TableStyles';
 import { SetupPage } from './pages/SetupPage';
 import { Shell } from './Shell';
 import { startSync } from './store/cluster-sync';
@@ -46,6 +47,7 @@ export function App() {
   return (
     <ThemeProvider theme={theme}>
       <CssBaseline enableColorScheme />
+      <TableStyles />
       <NotifierProvider>
         <Content />
       </NotifierProvider>

@@ -4,6 +4,7 @@
  * created, updates roll one task at a time, logs tick every second. Not a test of the main process.
  *
  *   npm run build && npx tsx test/renderer/fake-server.ts [--configured] [--tasks 10000] [--port 5199]
+ *   curl -X POST 'http://127.0.0.1:5199/burst?n=1000'   # 1,000 task updates in one batch
  */
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -371,7 +372,24 @@ if (local.phase === 'running') seed();
 const token = randomBytes(16).toString('hex');
 const root = join(import.meta.dirname, '../../out/renderer');
 const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml' };
+/** POST /burst?n=1000: that many task updates in one change batch (to watch the UI under a burst). */
+function burst(count: number): number {
+  let updated = 0;
+  for (const task of tasks.values()) {
+    if (updated >= count) break;
+    const state = task.status.state === TaskState.RUNNING ? TaskState.STARTING : TaskState.RUNNING;
+    upsertTask({ ...task, meta: meta(version++), status: { ...task.status, state, timestamp: now() } });
+    updated++;
+  }
+  return updated;
+}
+
 const server = createServer((request, response) => {
+  if (request.method === 'POST' && request.url?.startsWith('/burst')) {
+    const count = Number(new URL(request.url, 'http://x').searchParams.get('n') ?? '1000');
+    response.end(String(burst(count)));
+    return;
+  }
   const path = normalize(decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
   const file = join(root, path === '/' ? 'index.html' : path);
   readFile(file).then(

@@ -1,5 +1,7 @@
-/** A state as a small coloured label, worded as swarmctl prints it; the colour is never the only cue. */
-import Chip from '@mui/material/Chip';
+/**
+ * A state as a small coloured label, worded as swarmctl prints it; the colour is never the only cue.
+ * Plain spans with the classes of TableStyles.tsx: tables render thousands of them.
+ */
 import { TaskState } from '../../../agent/api/objects';
 import { stateName } from '../format';
 
@@ -12,8 +14,12 @@ function taskTone(state: TaskState): Tone {
   return 'default';
 }
 
+function Chip({ tone, text }: { tone: Tone; text: string }) {
+  return <span className={tone === 'default' ? 'sd-chip' : `sd-chip sd-chip-${tone}`}>{text}</span>;
+}
+
 export function TaskStateChip({ state }: { state: TaskState }) {
-  return <Chip size="small" variant="outlined" color={taskTone(state)} label={stateName(state)} />;
+  return <Chip tone={taskTone(state)} text={stateName(state)} />;
 }
 
 const TEXT_TONES: Readonly<Record<string, Tone>> = {
@@ -23,6 +29,7 @@ const TEXT_TONES: Readonly<Record<string, Tone>> = {
   reachable: 'success',
   healthy: 'success',
   completed: 'success',
+  rollback_completed: 'success',
   running: 'success',
   down: 'error',
   unreachable: 'error',
@@ -40,5 +47,14 @@ const TEXT_TONES: Readonly<Record<string, Tone>> = {
 
 export function TextChip({ text }: { text: string }) {
   if (text === '') return null;
-  return <Chip size="small" variant="outlined" color={TEXT_TONES[text] ?? 'default'} label={text.replace('_', ' ')} />;
+  return <Chip tone={TEXT_TONES[text] ?? 'default'} text={text.replace('_', ' ')} />;
+}
+
+/** A button that looks like a link, for the name cell of a row (opens the object). */
+export function RowLink({ onClick, children, label }: { onClick(): void; children: string; label?: string }) {
+  return (
+    <button type="button" className="sd-link" onClick={onClick} aria-label={label} title={children}>
+      {children}
+    </button>
+  );
 }

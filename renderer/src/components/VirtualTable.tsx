@@ -3,7 +3,6 @@
  * It is an ARIA table (role table/row/cell with aria-rowcount and aria-rowindex), each row named after
  * its object (`getByRole('row', { name: 'web' })`), laid out with CSS grid so header and rows align.
  */
-import Box from '@mui/material/Box';
 import Paper from '@mui/material/Paper';
 import Typography from '@mui/material/Typography';
 import { useVirtualizer } from '@tanstack/react-virtual';
@@ -44,69 +43,47 @@ export function VirtualTable<T>({ label, rows, columns, rowKey, rowName, rowHeig
     getItemKey: (index) => rowKey(rows[index]),
   });
   const template = columns.map((column) => column.width).join(' ');
-  const cellSx = { px: 1, overflow: 'hidden', textOverflow: 'ellipsis', whiteSpace: 'nowrap', display: 'flex', alignItems: 'center', gap: 0.5, minWidth: 0 } as const;
   return (
     <Paper variant="outlined" sx={{ display: 'flex', flexDirection: 'column', flex: 1, minHeight: 240, overflow: 'hidden' }}>
-      <Box
-        ref={scrollRef}
-        role="table"
-        aria-label={label}
-        aria-rowcount={rows.length + 1}
-        data-testid={testId}
-        sx={{ flex: 1, overflow: 'auto', position: 'relative' }}
-      >
-        <Box role="rowgroup" sx={{ position: 'sticky', top: 0, zIndex: 1, bgcolor: 'background.paper', borderBottom: 1, borderColor: 'divider', minWidth }}>
-          <Box role="row" aria-rowindex={1} sx={{ display: 'grid', gridTemplateColumns: template, height: 40, alignItems: 'center' }}>
+      <div ref={scrollRef} role="table" aria-label={label} aria-rowcount={rows.length + 1} data-testid={testId} style={{ flex: 1, overflow: 'auto', position: 'relative' }}>
+        <div role="rowgroup" className="sd-table-head" style={{ minWidth }}>
+          <div role="row" aria-rowindex={1} className="sd-head-row" style={{ gridTemplateColumns: template }}>
             {columns.map((column) => (
-              <Box key={column.key} role="columnheader" sx={{ ...cellSx, fontWeight: 600, fontSize: '0.85rem', color: 'text.secondary' }}>
+              <div key={column.key} role="columnheader" className="sd-cell sd-head-cell">
                 {column.header}
-              </Box>
+              </div>
             ))}
-          </Box>
-        </Box>
+          </div>
+        </div>
         {rows.length === 0 ? (
           <Typography sx={{ p: 3, color: 'text.secondary' }}>{emptyText}</Typography>
         ) : (
-          <Box role="rowgroup" sx={{ height: virtualizer.getTotalSize(), position: 'relative', minWidth }}>
+          <div role="rowgroup" style={{ height: virtualizer.getTotalSize(), position: 'relative', minWidth }}>
             {virtualizer.getVirtualItems().map((item) => {
               const row = rows[item.index];
               const key = rowKey(row);
               return (
-                <Box
+                <div
                   key={item.key}
                   role="row"
                   aria-rowindex={item.index + 2}
                   aria-label={rowName(row)}
                   aria-selected={selectedKey === undefined ? undefined : selectedKey === key}
                   data-key={key}
-                  sx={{
-                    position: 'absolute',
-                    top: 0,
-                    left: 0,
-                    right: 0,
-                    height: rowHeight,
-                    transform: `translateY(${item.start}px)`,
-                    display: 'grid',
-                    gridTemplateColumns: template,
-                    alignItems: 'center',
-                    borderBottom: 1,
-                    borderColor: 'divider',
-                    fontSize: '0.875rem',
-                    bgcolor: selectedKey === key ? 'action.selected' : undefined,
-                    '&:hover': { bgcolor: 'action.hover' },
-                  }}
+                  className="sd-row"
+                  style={{ height: rowHeight, transform: `translateY(${item.start}px)`, gridTemplateColumns: template }}
                 >
                   {columns.map((column) => (
-                    <Box key={column.key} role="cell" sx={cellSx}>
+                    <div key={column.key} role="cell" className="sd-cell">
                       {column.render(row)}
-                    </Box>
+                    </div>
                   ))}
-                </Box>
+                </div>
               );
             })}
-          </Box>
+          </div>
         )}
-      </Box>
+      </div>
     </Paper>
   );
 }

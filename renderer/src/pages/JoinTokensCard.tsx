@@ -13,6 +13,7 @@ import { ConfirmDialog } from '../components/ConfirmDialog';
 import { CopyButton } from '../components/CopyButton';
 import { useNotify } from '../components/Notifier';
 import { errorMessage } from '../format';
+import { useLocalNode } from '../store/hooks';
 
 const TITLES: Readonly<Record<NodeRole, string>> = { worker: 'Worker', manager: 'Manager' };
 
@@ -54,6 +55,8 @@ export function JoinTokensCard() {
   const [error, setError] = useState<string | undefined>();
   const [rotating, setRotating] = useState<NodeRole | undefined>();
   const notify = useNotify();
+  // Read again once the local manager runs: right after Setup the page shows while it is still starting.
+  const running = useLocalNode()?.phase === 'running';
 
   const load = useCallback(() => {
     swarmdesk.getJoinTokens().then(
@@ -64,7 +67,9 @@ export function JoinTokensCard() {
       (err: unknown) => setError(`Could not read the join tokens: ${errorMessage(err)}`),
     );
   }, []);
-  useEffect(load, [load]);
+  useEffect(() => {
+    if (running) load();
+  }, [load, running]);
 
   return (
     <Card variant="outlined" component="section" aria-label="Join tokens" data-testid="join-tokens">

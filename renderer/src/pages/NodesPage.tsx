@@ -1,9 +1,8 @@
 /** Every node of the cluster; a node's details and actions open in a side drawer. */
-import Link from '@mui/material/Link';
 import { useMemo } from 'react';
 import type { NodeView } from '../../../electron/contract';
 import { Page, PageHeader } from '../components/PageHeader';
-import { TextChip } from '../components/StateChip';
+import { RowLink, TextChip } from '../components/StateChip';
 import { VirtualTable, type Column } from '../components/VirtualTable';
 import { formatBytes, formatCpus, managerStatusText, nodeAddress, nodeName, shortId } from '../format';
 import { useNodes } from '../store/hooks';
@@ -15,13 +14,9 @@ const COLUMNS: readonly Column<NodeView>[] = [
     key: 'hostname',
     header: 'Hostname',
     width: 'minmax(140px, 2fr)',
-    render: (node) => (
-      <Link component="button" type="button" onClick={() => navigate({ page: 'nodes', nodeId: node.id })} sx={{ textAlign: 'left' }} aria-label={`Details of ${nodeName(node)}`}>
-        {nodeName(node)}
-      </Link>
-    ),
+    render: (node) => <RowLink onClick={() => navigate({ page: 'nodes', nodeId: node.id })}>{nodeName(node)}</RowLink>,
   },
-  { key: 'id', header: 'ID', width: '120px', render: (node) => <code title={node.id}>{shortId(node.id)}</code> },
+  { key: 'id', header: 'ID', width: '120px', render: (node) => <span className="sd-mono" title={node.id}>{shortId(node.id)}</span> },
   { key: 'role', header: 'Role', width: '90px', render: (node) => (node.spec.role !== node.role ? `${node.role} → ${node.spec.role}` : node.role) },
   { key: 'status', header: 'Status', width: '110px', render: (node) => <TextChip text={node.status.state} /> },
   { key: 'availability', header: 'Availability', width: '110px', render: (node) => <TextChip text={node.spec.availability} /> },

@@ -1,10 +1,9 @@
 /** Every service with its replicas and update status; create, scale, update, roll back, remove. */
 import Button from '@mui/material/Button';
-import Link from '@mui/material/Link';
 import { useMemo, useState } from 'react';
 import type { ServiceView } from '../../../electron/contract';
 import { Page, PageHeader } from '../components/PageHeader';
-import { TextChip } from '../components/StateChip';
+import { RowLink, TextChip } from '../components/StateChip';
 import { VirtualTable, type Column } from '../components/VirtualTable';
 import { ServiceFormDialog } from '../forms/ServiceFormDialog';
 import { publishedPortsText, serviceModeText } from '../format';
@@ -18,11 +17,7 @@ const COLUMNS: readonly Column<ServiceView>[] = [
     key: 'name',
     header: 'Name',
     width: 'minmax(140px, 2fr)',
-    render: (service) => (
-      <Link component="button" type="button" onClick={() => navigate({ page: 'service', serviceId: service.id })} sx={{ textAlign: 'left' }}>
-        {service.spec.name}
-      </Link>
-    ),
+    render: (service) => <RowLink onClick={() => navigate({ page: 'service', serviceId: service.id })}>{service.spec.name}</RowLink>,
   },
   { key: 'mode', header: 'Mode', width: '100px', render: serviceModeText },
   { key: 'image', header: 'Image', width: 'minmax(140px, 2fr)', render: (service) => <span title={service.spec.task.container.image}>{service.spec.task.container.image}</span> },

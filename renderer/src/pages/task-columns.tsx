@@ -1,7 +1,6 @@
 /** The task table's columns, shared by the Tasks page and the service page. */
-import Link from '@mui/material/Link';
 import type { Task } from '../../../electron/contract';
-import { TaskStateChip } from '../components/StateChip';
+import { RowLink, TaskStateChip } from '../components/StateChip';
 import type { Column } from '../components/VirtualTable';
 import { shortId, stateName, taskName, since } from '../format';
 
@@ -11,13 +10,9 @@ export function taskColumns(nodeNames: ReadonlyMap<string, string>, open: (task:
       key: 'name',
       header: 'Task',
       width: 'minmax(140px, 1.5fr)',
-      render: (task) => (
-        <Link component="button" type="button" onClick={() => open(task)} sx={{ textAlign: 'left' }}>
-          {taskName(task)}
-        </Link>
-      ),
+      render: (task) => <RowLink onClick={() => open(task)}>{taskName(task)}</RowLink>,
     },
-    { key: 'id', header: 'ID', width: '120px', render: (task) => <code title={task.id}>{shortId(task.id)}</code> },
+    { key: 'id', header: 'ID', width: '120px', render: (task) => <span className="sd-mono" title={task.id}>{shortId(task.id)}</span> },
     { key: 'state', header: 'State', width: '120px', render: (task) => <TaskStateChip state={task.status.state} /> },
     { key: 'desired', header: 'Desired', width: '100px', render: (task) => stateName(task.desiredState) },
     { key: 'since', header: 'Since', width: '120px', render: (task) => since(task.status.timestamp, now) },

