@@ -254,10 +254,12 @@ export type SwarmdeskEvent =
   | { kind: 'local-node'; state: LocalNodeState }
   /**
    * Store changes since `fromRevision` (exclusive) up to `revision`, batched (at most a few per second),
-   * coalesced per object (the latest version only). A large batch arrives in several events: the first
-   * has `fromRevision` = the revision you hold, the rest `fromRevision === revision` (more changes of the
-   * same range). `cluster` is present when the summary changed (leader, reachable managers).
-   */
+   * coalesced per object (the latest version only). A large batch arrives in several events with the
+   * same `fromRevision`: all but the last have `revision === fromRevision` (part of the range), the last
+   * one carries the new revision. `cluster` is present when the summary changed (leader, reachable managers).
+   * Events with `revision === fromRevision` also come without any store change: cluster health, a manager's
+   * live reachability, counts. So apply every event whose `fromRevision` is at most the revision you hold
+   * and whose `revision` is at least it (drop only `revision <` yours; resubscribe on a gap). */
   | { kind: 'changes'; fromRevision: number; revision: number; cluster?: ClusterSummary; changes: ObjectChange[] }
   /** The change stream broke (e.g. this manager lost its store): call `subscribeCluster` again. */
   | { kind: 'resync'; reason: string }

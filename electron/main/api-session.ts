@@ -7,6 +7,7 @@ import { networkInterfaces } from 'node:os';
 import { TaskState, type Node } from '../../agent/api/objects';
 import { ApiError } from '../../agent/api/errors';
 import type { ControlClient } from '../../agent/api/control-client';
+import { membershipOf } from '../../agent/manager/raft-membership';
 import { SWARMDESK_VERSION } from '../../agent/version';
 import type { ApiHandlers, ApiMethod, IpcResult, JoinTokensView, NetworkAddress, NodeView, ServiceView, SwarmdeskEvent } from '../contract';
 import { ClusterFeed } from './cluster-feed';
@@ -164,7 +165,7 @@ export class ApiSession {
         const manager = this.manager();
         const clusterId = host.node?.clusterId ?? '';
         this.feed?.close();
-        const feed = new ClusterFeed({ manager, clusterId, emit: this.emit, ...context.feed });
+        const feed = new ClusterFeed({ store: manager.store, membership: () => membershipOf(manager.runner), clusterId, emit: this.emit, ...context.feed });
         this.feed = feed;
         this.feedManager = manager;
         return feed.start();

@@ -10,13 +10,16 @@
  */
 import { TaskState, type Node, type Service, type Task } from '../../agent/api/objects';
 import { withLiveManagerStatus } from '../../agent/manager/controlapi/handlers';
-import type { Manager } from '../../agent/manager/manager';
-import { type MembershipSnapshot, membershipOf, quorumOf } from '../../agent/manager/raft-membership';
+import { type MembershipSnapshot, quorumOf } from '../../agent/manager/raft-membership';
+import type { MemoryStore } from '../../agent/store/memory-store';
 import type { ChangeEvent, StoreEvent, Subscription } from '../../agent/store/watch';
 import type { ClusterSnapshot, ClusterSummary, NodeView, ObjectChange, ServiceView, SwarmdeskEvent } from '../contract';
 
 export interface ClusterFeedOptions {
-  manager: Manager;
+  /** The in-process manager's replicated store. */
+  store: MemoryStore;
+  /** Raft membership right now (this.options.membership()). */
+  membership(): MembershipSnapshot;
   clusterId: string;
   emit(event: SwarmdeskEvent): void;
   /** Longest a change waits before it is sent (default 150 ms). */
@@ -77,8 +80,8 @@ export class ClusterFeed {
 
   /** The snapshot; `changes` events follow from its revision on. */
   start(): ClusterSnapshot {
-    const { manager, clusterId } = this.options;
-    const { value, version, subscription } = manager.store.viewAndWatch(
+    const { store, clusterId } = this.options;
+    const { value, version, subscription } = store.viewAndWatch(
       (tx) => ({ nodes: tx.list('node'), services: tx.list('service'), tasks: tx.list('task'), cluster: tx.get('cluster', clusterId) }),
       { kinds: ['node', 'service', 'task', 'cluster'], bufferSize: WATCH_BUFFER },
     );
@@ -89,7 +92,7 @@ export class ClusterFeed {
     for (const task of value.tasks) this.addTask(task);
     this.revision = version;
     this.sentRevision = version;
-    const membership = membershipOf(manager.runner);
+    const membership = this.options.membership();
     const cluster = this.summary(membership);
     this.lastSummary = JSON.stringify(cluster);
     const nodes = value.nodes.map((node) => this.nodeView(node, membership));
@@ -272,7 +275,7 @@ export class ClusterFeed {
 
   private checkHealth(): void {
     if (this.closed || this.flushTimer !== undefined) return;
-    const membership = membershipOf(this.options.manager.runner);
+    const membership = this.options.membership();
     this.markChangedManagers(membership);
     const summary = JSON.stringify(this.summary(membership));
     if (this.pending.size > 0 || summary !== this.lastSummary) this.scheduleFlush();
@@ -290,7 +293,7 @@ export class ClusterFeed {
 
   private async flush(): Promise<void> {
     if (this.closed) return;
-    const membership = membershipOf(this.options.manager.runner);
+    const membership = this.options.membership();
     this.markChangedManagers(membership);
     const pending = [...this.pending.values()];
     this.pending = new Map();
@@ -303,18 +306,21 @@ export class ClusterFeed {
     const fromRevision = this.sentRevision;
     const revision = this.revision;
     this.sentRevision = revision;
-    // Chunks: the first covers (fromRevision, revision]; later ones carry more of the same range, as (revision, revision].
+    // Chunks: all but the last say revision === fromRevision (part of the range, more to come); the last
+    // one carries the new revision, so "holding revision R" always means every change up to R is applied.
     for (let start = 0, chunk = 0; start < pending.length || chunk === 0; start += this.maxChanges, chunk++) {
+      const last = start + this.maxChanges >= pending.length;
       const changes: ObjectChange[] = [];
       for (const { kind, id } of pending.slice(start, start + this.maxChanges)) changes.push(this.describe(kind, id, membership));
       this.options.emit({
         kind: 'changes',
-        fromRevision: chunk === 0 ? fromRevision : revision,
-        revision,
+        fromRevision,
+        revision: last ? revision : fromRevision,
         ...(chunk === 0 && clusterChanged ? { cluster: summary } : {}),
         changes,
       });
-      if (start + this.maxChanges < pending.length) await yieldToEventLoop();
+      if (last || this.closed) return;
+      await yieldToEventLoop();
       if (this.closed) return;
     }
   }

@@ -13,6 +13,8 @@ export class ClusterMirror {
   /** Revision gaps or regressions seen (should stay empty). */
   readonly problems: string[] = [];
   changeEvents = 0;
+  /** Every event applied, in order. */
+  readonly seen: SwarmdeskEvent[] = [];
   resyncs = 0;
 
   constructor(snapshot: ClusterSnapshot) {
@@ -24,6 +26,7 @@ export class ClusterMirror {
   }
 
   apply(event: SwarmdeskEvent): void {
+    this.seen.push(event);
     if (event.kind === 'resync') this.resyncs++;
     if (event.kind !== 'changes') return;
     this.changeEvents++;
