@@ -9,6 +9,7 @@ import { nodeName } from '../format';
 import { useClusterSummary, useNodes, useServices, useTasks } from '../store/hooks';
 import { nodeCounts, serviceHealthCounts, taskCounts } from '../store/overview';
 import { JoinTokensCard } from './JoinTokensCard';
+import { LocalNodeCard } from './LocalNodeCard';
 import { Page, PageHeader } from '../components/PageHeader';
 
 function Stat({ title, children, testId }: { title: string; children: ReactNode; testId: string }) {
@@ -86,6 +87,7 @@ export function OverviewPage() {
           <Line label="Paused" value={health.paused} />
           <Line label="Down" value={health.down} />
         </Stat>
+        <LocalNodeCard />
       </Box>
       <JoinTokensCard />
     </Page>
