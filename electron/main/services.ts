@@ -96,10 +96,10 @@ export class MainServices {
     }
   }
 
-  /** Closes every session and stops the node cleanly. */
+  /** Stops the node cleanly (renderers still see it stopping), then closes every session. */
   async close(): Promise<void> {
-    for (const session of [...this.sessions]) session.close();
     await this.host.stop();
+    for (const session of [...this.sessions]) session.close();
     await new Promise<void>((resolve) => (this.logFile === undefined ? resolve() : this.logFile.end(resolve)));
   }
 }
