@@ -4,6 +4,7 @@
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { ControlClient } from '../../agent/api/control-client';
 import { SwarmdProcess } from '../cluster/harness';
@@ -13,10 +14,24 @@ export interface HostManager {
   process: SwarmdProcess;
   /** host:port VMs join through. */
   address: string;
+  port: number;
   stop(): Promise<void>;
 }
 
-export async function startHostManager(hostIp: string, port = 4242): Promise<HostManager> {
+/** A port free on `ip` now (4242 may be taken on 0.0.0.0 by anything else running on this machine). */
+async function freePortOn(ip: string): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, ip, () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+export async function startHostManager(hostIp: string): Promise<HostManager> {
+  const port = await freePortOn(hostIp);
   const stateDir = await mkdtemp(join(tmpdir(), 'swarmdesk-provision-manager-'));
   const proc = new SwarmdProcess('host-manager', stateDir, port, [
     '--state-dir', stateDir,
@@ -31,6 +46,7 @@ export async function startHostManager(hostIp: string, port = 4242): Promise<Hos
     control,
     process: proc,
     address: `${hostIp}:${port}`,
+    port,
     stop: async () => {
       control.close();
       await proc.stop();

@@ -33,7 +33,7 @@ describe.skipIf(skipWithoutLab)('provisioning lab VMs into a cluster', () => {
 
   const provisioner = (over: Partial<ConstructorParameters<typeof Provisioner>[0]> = {}) =>
     new Provisioner({ knownHosts: t.knownHosts, bundle, cluster: manager.control, readyTimeoutMs: 120_000, ...over });
-  const request = (vm: LabVm, role: 'worker' | 'manager' = 'worker'): MachineRequest => ({ id: vm.name, target: rootWithLabKey(vm), role, labels: { lab: vm.name } });
+  const request = (vm: LabVm, role: 'worker' | 'manager' = 'worker'): MachineRequest => ({ id: vm.name, target: rootWithLabKey(vm), role, labels: { lab: vm.name }, manager: { port: manager.port } });
   const steps = (events: ProvisionEvent[], machine: string) =>
     events.flatMap((e) => (e.kind === 'step' && e.machine === machine && e.status !== 'running' ? [`${e.id} ${e.status}`] : []));
   /** What provisioning may leave on a VM besides the agent: nothing. */
