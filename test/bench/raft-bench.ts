@@ -164,14 +164,15 @@ async function main(): Promise<void> {
   console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}`);
   const rows: string[] = [];
   const cpuRows: string[] = [];
-  const systems = new Set((values.systems ?? '').split(','));
+  // In the order given, so interleaved runs can swap which system goes first.
   const targets: (() => Promise<Target>)[] = [];
-  if (systems.has('swarmdesk')) targets.push(() => startSwarmdeskRaft());
-  if (systems.has('swarmdesk-eager')) targets.push(() => startSwarmdeskRaft(true));
-  if (!systems.has('etcd')) {
-    // not asked for
-  } else if (await etcdAvailable()) targets.push(startEtcd);
-  else console.log('etcd not installed (apt-get install etcd-server etcd-client): measuring swarmdesk only');
+  for (const system of (values.systems ?? '').split(',')) {
+    if (system === 'swarmdesk') targets.push(() => startSwarmdeskRaft());
+    else if (system === 'swarmdesk-eager') targets.push(() => startSwarmdeskRaft(true));
+    else if (system !== 'etcd') throw new Error(`unknown system ${system} (swarmdesk, swarmdesk-eager, etcd)`);
+    else if (await etcdAvailable()) targets.push(startEtcd);
+    else console.log('etcd not installed (apt-get install etcd-server etcd-client): measuring swarmdesk only');
+  }
   for (const start of targets) {
     const target = await start();
     try {
