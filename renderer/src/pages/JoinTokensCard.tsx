@@ -54,6 +54,8 @@ export function JoinTokensCard() {
   const [tokens, setTokens] = useState<JoinTokensView | undefined>();
   const [error, setError] = useState<string | undefined>();
   const [rotating, setRotating] = useState<NodeRole | undefined>();
+  /** Kept while the dialog closes, so its title does not change during the transition. */
+  const [lastRotated, setLastRotated] = useState<NodeRole>('worker');
   const notify = useNotify();
   // Read again once the local manager runs: right after Setup the page shows while it is still starting.
   const running = useLocalNode()?.phase === 'running';
@@ -82,8 +84,14 @@ export function JoinTokensCard() {
             {error}
           </Alert>
         )}
-        <TokenRow role="worker" tokens={tokens} onRotate={() => setRotating('worker')} />
-        <TokenRow role="manager" tokens={tokens} onRotate={() => setRotating('manager')} />
+        <TokenRow role="worker" tokens={tokens} onRotate={() => {
+            setRotating('worker');
+            setLastRotated('worker');
+          }} />
+        <TokenRow role="manager" tokens={tokens} onRotate={() => {
+            setRotating('manager');
+            setLastRotated('manager');
+          }} />
         {tokens && tokens.managerAddresses.length > 0 && (
           <Typography variant="body2" color="text.secondary">
             {`Managers to join through: ${tokens.managerAddresses.join(', ')}`}
@@ -92,7 +100,7 @@ export function JoinTokensCard() {
       </CardContent>
       <ConfirmDialog
         open={rotating !== undefined}
-        title={`Rotate the ${rotating ?? ''} join token?`}
+        title={`Rotate the ${lastRotated} join token?`}
         confirmLabel="Rotate"
         danger
         onClose={() => setRotating(undefined)}
