@@ -24,6 +24,17 @@ describe('ClusterStore', () => {
     expect(store.getState().tasks.has('t1')).toBe(true);
   });
 
+  it('applies every chunk of a large batch: the chunks before the last keep revision === fromRevision', () => {
+    const store = new ClusterStore();
+    store.beginLoading();
+    store.applySnapshot(snapshot(10));
+    expect(store.applyChanges({ kind: 'changes', fromRevision: 10, revision: 10, changes: [{ kind: 'task', action: 'upsert', object: task('t1', 's1', 1) }] })).toBe('applied');
+    expect(store.applyChanges({ kind: 'changes', fromRevision: 10, revision: 10, changes: [{ kind: 'task', action: 'upsert', object: task('t2', 's1', 2) }] })).toBe('applied');
+    expect(store.applyChanges({ kind: 'changes', fromRevision: 10, revision: 14, changes: [{ kind: 'task', action: 'upsert', object: task('t3', 's1', 3) }] })).toBe('applied');
+    expect([...store.getState().tasks.keys()].sort()).toEqual(['t1', 't2', 't3']);
+    expect(store.getState().revision).toBe(14);
+  });
+
   it('holds events that arrive while the snapshot loads and applies only the newer ones', () => {
     const store = new ClusterStore();
     store.beginLoading();

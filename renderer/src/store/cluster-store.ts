@@ -103,7 +103,10 @@ export class ClusterStore {
 
   private applyQuietly(event: ChangesEvent): ApplyOutcome {
     const current = this.state;
-    if (event.revision <= current.revision) return 'stale';
+    // A large batch comes in chunks with one fromRevision; all but the last keep revision === fromRevision
+    // (contract.ts). Such a chunk from the revision held is new; only what ends before it, or ends at it
+    // having started earlier (already in the snapshot), is stale.
+    if (event.revision < current.revision || (event.revision === current.revision && event.fromRevision < current.revision)) return 'stale';
     if (event.fromRevision > current.revision) return 'gap';
     let nodes: Map<string, NodeView> | undefined;
     let services: Map<string, ServiceView> | undefined;
