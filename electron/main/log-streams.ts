@@ -42,7 +42,8 @@ export class LogStreams {
     };
     stream.cancel = client.subscribeLogs(
       {
-        selector: { serviceIds: [request.serviceId], ...(request.taskId === undefined ? {} : { taskIds: [request.taskId] }) },
+        // The broker takes the union of its selectors: one task is selected by its ID alone.
+        selector: request.taskId === undefined ? { serviceIds: [request.serviceId] } : { taskIds: [request.taskId] },
         options: { follow: request.follow, ...(request.tail === undefined ? {} : { tail: request.tail }) },
       },
       {

@@ -153,6 +153,17 @@ describe.skipIf(dockerTestsSkipped())('the desktop services with a real in-proce
     expect(new Set(lines.map((l) => l.taskId)).size).toBe(3);
     const stopped = await current.session.call('stopLogs', { subscriptionId });
     expect(stopped).toMatchObject({ ok: false, error: { code: 'NotFound' } });
+
+    // Following one task: its lines arrive, and stopLogs ends the stream without a logs-end.
+    const taskId = current.mirror?.tasksOf(serviceId).find((t) => t.desiredState === TaskState.RUNNING)?.id ?? '';
+    const follow = await ok<{ subscriptionId: string }>(current, 'startLogs', { serviceId, taskId, follow: true, tail: 10 });
+    const followed = () => current.events.flatMap((e) => (e.kind === 'logs' && e.subscriptionId === follow.subscriptionId ? e.lines : []));
+    await until('the followed task\'s line', () => followed().some((l) => l.data.includes('hello from')), STEP_MS);
+    expect(new Set(followed().map((l) => l.taskId))).toEqual(new Set([taskId]));
+    await expect(current.session.call('stopLogs', { subscriptionId: follow.subscriptionId })).resolves.toMatchObject({ ok: true });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(current.events.some((e) => e.kind === 'logs-end' && e.subscriptionId === follow.subscriptionId)).toBe(false);
+    await expect(current.session.call('startLogs', { serviceId: 'nosuchservice', follow: false })).resolves.toMatchObject({ ok: false, error: { code: 'NotFound' } });
   }, STEP_MS);
 
   it('gives join tokens with ready-to-paste commands, rotates one, and keeps no token in the settings file', async () => {
