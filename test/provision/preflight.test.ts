@@ -86,9 +86,9 @@ describe.skipIf(skipWithoutLab)('preflight on a lab VM', () => {
     // A machine without Docker: sshd sessions get a PATH of links to every program but docker's.
     await vmSh(
       vm,
-      'mkdir -p /root/nodocker && for d in /usr/local/sbin /usr/local/bin /usr/sbin /usr/bin /sbin /bin; do for f in $d/*; do n=${f##*/}; ' +
-        'case $n in docker*|dockerd*) ;; *) [ -e /root/nodocker/$n ] || ln -s $f /root/nodocker/$n ;; esac; done; done; ' +
-        'echo "SetEnv PATH=/root/nodocker" >> /etc/ssh/sshd_config; kill -HUP "$(cat /run/sshd.pid)"',
+      // One cp -s per directory (not one ln per program): quick even on a loaded machine.
+      'mkdir -p /root/nodocker && cd /root/nodocker && for d in /usr/local/sbin /usr/local/bin /usr/sbin /usr/bin /sbin /bin; do cp -sn $d/* . 2>/dev/null; done; ' +
+        'rm -f docker*; echo "SetEnv PATH=/root/nodocker" >> /etc/ssh/sshd_config; kill -HUP "$(cat /run/sshd.pid)"',
     );
     await waitForSshd(vm);
     const { events, error } = await runPreflight({});

@@ -375,7 +375,12 @@ export class SshConnection {
     if (options.signal?.aborted) throw new ProvisionError('cancelled', 'cancelled');
     const sftp = await this.sftp();
     await new Promise<void>((resolve, reject) => {
-      const onAbort = () => reject(new ProvisionError('cancelled', 'cancelled'));
+      const onAbort = () => {
+        // Ends the transfer too: the SFTP session goes, a later upload opens a new one.
+        this.sftpSession = undefined;
+        sftp.end();
+        reject(new ProvisionError('cancelled', 'cancelled'));
+      };
       options.signal?.addEventListener('abort', onAbort, { once: true });
       sftp.fastPut(localPath, remotePath, { mode: options.mode ?? 0o644 }, (err) => {
         options.signal?.removeEventListener('abort', onAbort);
