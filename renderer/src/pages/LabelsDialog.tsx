@@ -12,7 +12,7 @@ import DialogTitle from '@mui/material/DialogTitle';
 import TextField from '@mui/material/TextField';
 import { useState } from 'react';
 import type { NodeView } from '../../../electron/contract';
-import { labelsSchema } from '../../../agent/api/service-spec';
+import { fieldErrorMap, labelsSchema } from '../../../agent/api/service-spec';
 import { swarmdesk } from '../api';
 import { useNotify } from '../components/Notifier';
 import { errorMessage, nodeName } from '../format';
@@ -44,7 +44,7 @@ export function LabelsDialog({ open, node, onClose }: { open: boolean; node: Nod
       const key = row.key.trim();
       if (key === '' && row.value === '') return;
       if (key in labels) found[index] = `"${key}" is given twice`;
-      const checked = labelsSchema.safeParse({ [key]: row.value });
+      const checked = labelsSchema.safeParse({ [key]: row.value }, { error: fieldErrorMap });
       if (!checked.success) found[index] = checked.error.issues[0]?.message ?? 'invalid label';
       labels[key] = row.value;
     });

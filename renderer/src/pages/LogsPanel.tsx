@@ -79,9 +79,15 @@ export function LogsPanel({ service, tasks }: { service: ServiceView; tasks: rea
 
   const scrollRef = useRef<HTMLDivElement>(null);
   const virtualizer = useVirtualizer({ count: shown.length, getScrollElement: () => scrollRef.current, estimateSize: () => LINE_HEIGHT, overscan: 30 });
+  /** Following sticks to the newest line unless the reader has scrolled up to look at older ones. */
+  const atBottom = useRef(true);
   useEffect(() => {
-    if (follow && shown.length > 0) virtualizer.scrollToIndex(shown.length - 1, { align: 'end' });
+    if (follow && atBottom.current && shown.length > 0) virtualizer.scrollToIndex(shown.length - 1, { align: 'end' });
   }, [follow, shown.length, virtualizer]);
+  const onScroll = () => {
+    const element = scrollRef.current;
+    if (element) atBottom.current = element.scrollHeight - element.scrollTop - element.clientHeight < LINE_HEIGHT * 2;
+  };
 
   const setTimestamps = (logTimestamps: boolean) => saveSettings({ logTimestamps }).catch((err: unknown) => notify.error('Could not save the setting', err));
 
@@ -110,6 +116,7 @@ export function LogsPanel({ service, tasks }: { service: ServiceView; tasks: rea
         role="log"
         aria-label={`Logs of ${service.spec.name}`}
         tabIndex={0}
+        onScroll={onScroll}
         sx={{ flex: 1, minHeight: 200, overflow: 'auto', fontFamily: 'ui-monospace, SFMono-Regular, Menlo, Consolas, monospace', fontSize: '0.8rem' }}
       >
         <Box sx={{ height: virtualizer.getTotalSize(), position: 'relative' }}>

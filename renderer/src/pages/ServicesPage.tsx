@@ -33,7 +33,7 @@ const COLUMNS: readonly Column<ServiceView>[] = [
     ),
   },
   { key: 'ports', header: 'Ports', width: 'minmax(100px, 1fr)', render: publishedPortsText },
-  { key: 'update', header: 'Update status', width: '140px', render: (service) => <TextChip text={service.status.updateStatus?.state ?? ''} /> },
+  { key: 'update', header: 'Update status', width: '140px', render: (service) => <span title={service.status.updateStatus?.message}><TextChip text={service.status.updateStatus?.state ?? ''} /></span> },
   { key: 'actions', header: 'Actions', width: '330px', render: (service) => <ServiceActions service={service} afterRemove={() => undefined} /> },
 ];
 
