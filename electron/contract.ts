@@ -247,6 +247,63 @@ export type ApiResponse<M extends ApiMethod> = Awaited<ReturnType<SwarmdeskApi[M
 export type ApiHandlers = { [M in ApiMethod]: SwarmdeskApi[M] };
 
 // ---------------------------------------------------------------------------------------------------
+// Provisioning machines over SSH (electron/main/provision). Not yet part of SwarmdeskApi: the main
+// process wires it with `SwarmdeskApi extends ProvisioningApi`, PROVISIONING_METHODS in API_METHODS and
+// the handlers from electron/main/provision/ipc.ts (provisioningHandlers). Progress arrives as
+// `provision` events; a job's failure is its outcome (`error.code` is a ProvisionErrorCode), not an
+// IPC error. `host-key-unknown` carries the fingerprint: ask the user, then start again with
+// `trustFingerprint`.
+// ---------------------------------------------------------------------------------------------------
+
+export type { ProvisionErrorCode } from './main/provision/errors';
+export type { HostKey } from './main/provision/known-hosts';
+export type { ProvisionJobKind, ProvisionJobView } from './main/provision/service';
+export type { FailureInfo, ProvisionEvent, ProvisionOutcome, StepId as ProvisionStepId, StepState as ProvisionStepState, StepStatus as ProvisionStepStatus } from './main/provision/steps';
+
+export type ProvisionAuthInput =
+  | { method: 'key'; keyPath: string; passphrase?: string }
+  | { method: 'agent' }
+  | { method: 'password'; password: string };
+
+export interface ProvisionMachineInput {
+  host: string;
+  /** Default 22. */
+  port?: number;
+  username: string;
+  auth: ProvisionAuthInput;
+  /** When `username` is not root and sudo wants a password other than the login password. */
+  sudoPassword?: string;
+  role: NodeRole;
+  labels?: Labels;
+  /** The fingerprint the user accepted after a `host-key-unknown` outcome. */
+  trustFingerprint?: string;
+  /** Consent to install Debian/Ubuntu's docker.io when Docker is missing (after a `consent-required` outcome). */
+  installDocker?: boolean;
+  /** Manager address the machine joins through; default: this machine as the VM sees it. */
+  managerHost?: string;
+}
+
+export interface StartProvisioningRequest {
+  /** add: install/upgrade and join; test: connection and preflight only; remove: drain, uninstall, remove the node. */
+  kind: import('./main/provision/service').ProvisionJobKind;
+  machine: ProvisionMachineInput;
+}
+
+export interface ProvisionJobRef {
+  jobId: string;
+}
+
+export interface ProvisioningApi {
+  /** Starts a job and answers at once; progress comes as `provision` events with this job id. */
+  startProvisioning(request: StartProvisioningRequest): Promise<ProvisionJobRef>;
+  cancelProvisioning(request: ProvisionJobRef): Promise<Record<string, never>>;
+  /** Every job of this app run, with its steps, recent output and outcome (for a reloaded window). */
+  listProvisioningJobs(request?: Record<string, never>): Promise<{ jobs: import('./main/provision/service').ProvisionJobView[] }>;
+}
+
+export const PROVISIONING_METHODS = ['startProvisioning', 'cancelProvisioning', 'listProvisioningJobs'] as const satisfies readonly (keyof ProvisioningApi)[];
+
+// ---------------------------------------------------------------------------------------------------
 // Events (main -> renderer)
 // ---------------------------------------------------------------------------------------------------
 
@@ -264,7 +321,9 @@ export type SwarmdeskEvent =
   /** The change stream broke (e.g. this manager lost its store): call `subscribeCluster` again. */
   | { kind: 'resync'; reason: string }
   | { kind: 'logs'; subscriptionId: string; lines: LogLine[] }
-  | { kind: 'logs-end'; subscriptionId: string; error?: ContractError };
+  | { kind: 'logs-end'; subscriptionId: string; error?: ContractError }
+  /** A provisioning job's progress: a step, a line of remote output, or its outcome (`finished`). */
+  | { kind: 'provision'; jobId: string; event: import('./main/provision/steps').ProvisionEvent };
 
 // ---------------------------------------------------------------------------------------------------
 // The wire: what the preload exposes, and what browser mode sends over its WebSocket
