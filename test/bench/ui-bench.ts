@@ -21,8 +21,10 @@
  *   options: --tasks N (default 10000)  --burst N (default 1000)  --workers N (default 100)
  *            --runs N (paint measurements, default 3)  --json (print the results as JSON too)
  *            --cpu-prof DIR (a V8 CPU profile of the services' process, written when it stops)
+ *            --page-prof FILE (a CPU profile of the page during the burst, through the DevTools protocol)
  */
 import { type ChildProcess, fork } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -40,6 +42,7 @@ const { values } = parseArgs({
     runs: { type: 'string', default: '3' },
     json: { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
+    'page-prof': { type: 'string' },
   },
 });
 const TASKS = Number(values.tasks);
@@ -126,6 +129,8 @@ const COLD_SCRIPT = `(() => {
 })();`;
 
 async function coldTasksPaint(page: Page, url: string): Promise<{ tabMs: number; rowsMs: number; fcpMs: number | undefined }> {
+  // From another document: the same URL again would only be a same-document (fragment) navigation.
+  await page.goto('about:blank');
   await page.goto(url);
   await page.waitForFunction(() => (window as unknown as { __coldPaint?: { rows?: number } }).__coldPaint?.rows !== undefined, undefined, { timeout: 120_000, polling: 100 });
   return page.evaluate(() => {
@@ -157,7 +162,7 @@ async function taskCountShown(page: Page): Promise<number> {
 }
 
 /** Waits for `predicate` in the page; on a timeout says what the page showed (and keeps a screenshot). */
-async function waitOrExplain<A>(page: Page, what: string, predicate: (arg: A) => boolean, arg: A, timeoutMs = 180_000): Promise<void> {
+async function waitOrExplain(page: Page, what: string, predicate: (n: number) => boolean, arg: number, timeoutMs = 180_000): Promise<void> {
   try {
     await page.waitForFunction(predicate, arg, { timeout: timeoutMs, polling: 200 });
   } catch (err) {
@@ -227,11 +232,19 @@ async function main(): Promise<void> {
     await page.getByRole('tab', { name: 'Tasks' }).click();
     await page.getByTestId('tasks-table').waitFor();
     await watchLongTasks(page);
+    const cdp = values['page-prof'] === undefined ? undefined : await context.newCDPSession(page);
+    await cdp?.send('Profiler.enable');
+    await cdp?.send('Profiler.start');
     const burstStart = await page.evaluate(() => performance.now());
     const burst = await host.ask({ type: 'converge', replicas: TASKS + BURST }, 'converged', 30 * 60_000);
     await waitOrExplain(page, `the Tasks page listing ${TASKS + BURST} tasks`, (n) => new RegExp(`of ${n} tasks`).test(document.body.innerText), TASKS + BURST);
     // Let the last batched changes land and render.
     await page.waitForTimeout(1500);
+    if (cdp !== undefined && values['page-prof'] !== undefined) {
+      const { profile } = await cdp.send('Profiler.stop');
+      await writeFile(resolve(values['page-prof']), JSON.stringify(profile));
+      log(`page profile of the burst: ${resolve(values['page-prof'])} (${round(burstStart)} ms after navigation start)`);
+    }
     const blocks = (await longTasks(page)).filter((entry) => entry.start >= burstStart);
     const longest = Math.max(0, ...blocks.map((b) => b.duration));
     log(`burst of ${BURST}: converged in ${round(burst.ms)} ms; ${blocks.length} long tasks, longest ${round(longest)} ms, total ${round(blocks.reduce((a, b) => a + b.duration, 0))} ms; services' loop p99 ${burst.loop.p99} ms`);
