@@ -182,8 +182,7 @@ describe.skipIf(skipped)('the UI end to end: browser mode in Chromium, a real ma
         new LabSwarmd(vm, ['--listen-remote-api', `${vm.ip}:${SWARM_PORT}`, '--state-dir', '/var/lib/swarmd', '--engine-addr', 'unix:///run/docker.sock', '--join-addr', joinAddr, '--join-token', token]),
       );
     }
-    // One after another: the dispatcher refuses a burst of registrations (SwarmKit's rate limit).
-    for (const swarmd of swarmds) await swarmd.start();
+    await Promise.all(swarmds.map((swarmd) => swarmd.start()));
 
     await tab('Nodes').click();
     const nodes = page.getByRole('table', { name: 'Nodes' });
