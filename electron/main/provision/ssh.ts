@@ -254,7 +254,8 @@ class LineSplitter {
   }
 }
 
-const SUDO_REFUSALS = /^sudo: (a password is required|.*incorrect password|\d+ incorrect password attempts?|.*is not in the sudoers file|.*not allowed to execute|a terminal is required)|^Sorry, try again\.|^sh: \d+: sudo: not found|sudo: command not found|sudo: not found/m;
+const SUDO_REFUSALS =
+  /^sudo: (a password is required|.*incorrect password|\d+ incorrect password attempts?|a terminal is required)|^Sorry, try again\.|is not in the sudoers file|is not allowed to execute|may not run sudo|sudo: (command )?not found|sudo: not found/m;
 
 export class SshConnection {
   private sftpSession: Promise<SFTPWrapper> | undefined;
@@ -347,8 +348,15 @@ export class SshConnection {
       channel.end(stdin);
     });
     if (viaSudo && result.code !== 0 && SUDO_REFUSALS.test(result.stderr)) {
-      const why = result.stderr.split('\n').find((l) => l.trim() !== '') ?? 'sudo refused';
-      throw new ProvisionError('sudo-failed', `${this.target.username} cannot run commands as root with sudo (${why.trim()}): ${this.sudoPassword === undefined ? 'give the sudo password, or allow passwordless sudo' : 'check the sudo password'}`);
+      const why = result.stderr.split('\n').find((l) => SUDO_REFUSALS.test(l))?.trim() ?? 'sudo refused';
+      const hint = /sudoers|not allowed|may not run/.test(why)
+        ? `an administrator must allow ${this.target.username} to use sudo, or log in as root`
+        : /not found/.test(why)
+          ? 'install sudo, or log in as root'
+          : this.sudoPassword === undefined
+            ? 'give the sudo password, or allow passwordless sudo'
+            : 'check the sudo password';
+      throw new ProvisionError('sudo-failed', `${this.target.username} cannot run commands as root with sudo (${why}): ${hint}`);
     }
     return result;
   }
