@@ -3,7 +3,6 @@
  * the spec version they were created from, counted by state. Pure.
  */
 import { TaskState } from '../../../agent/api/objects';
-import { isTaskDirty } from '../../../agent/api/task-dirty';
 import type { ServiceView, Task } from '../../../electron/contract';
 import { stateName } from '../format';
 
@@ -19,24 +18,17 @@ export interface VersionGroup {
 export interface RolloutProgress {
   specVersion: number;
   desired: number;
-  /** Running tasks that already run what the service asks for now. */
+  /** Tasks of the current spec version that are running. */
   updatedRunning: number;
-  /**
-   * Tasks desired running that a rolling update still has to replace: the orchestrator's own rule, so a
-   * scale (new spec version, same task spec) leaves none.
-   */
+  /** Tasks still on an older spec version and desired running. */
   outdated: number;
   groups: VersionGroup[];
 }
 
 export function rolloutProgress(service: ServiceView, tasks: Iterable<Task>): RolloutProgress {
   const groups = new Map<number, Map<number, number>>();
-  let updatedRunning = 0;
-  let outdated = 0;
   for (const task of tasks) {
     if (task.serviceId !== service.id || task.desiredState > TaskState.RUNNING) continue;
-    if (isTaskDirty(service, task)) outdated++;
-    else if (task.status.state === TaskState.RUNNING) updatedRunning++;
     const version = task.specVersion ?? 0;
     let states = groups.get(version);
     if (states === undefined) groups.set(version, (states = new Map()));
@@ -53,5 +45,12 @@ export function rolloutProgress(service: ServiceView, tasks: Iterable<Task>): Ro
         states: entries.map(([state, count]): [string, number] => [stateName(state as TaskState), count]),
       };
     });
-  return { specVersion: service.specVersion, desired: service.replicas.desired, updatedRunning, outdated, groups: list };
+  const current = list.find((group) => group.specVersion === service.specVersion);
+  return {
+    specVersion: service.specVersion,
+    desired: service.replicas.desired,
+    updatedRunning: current?.running ?? 0,
+    outdated: list.filter((group) => group.specVersion !== service.specVersion).reduce((sum, group) => sum + group.total, 0),
+    groups: list,
+  };
 }
