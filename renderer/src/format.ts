@@ -16,18 +16,7 @@ export function since(timestamp: string | undefined, now: Date): string {
   return timeAgo(then.getTime() > now.getTime() ? now : then, now);
 }
 
-const BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'];
-
-/**
- * go-humanize's IBytes: `512 B`, `7.8 GiB`. The same rule as agent/cli/format/node.ts's formatBytes,
- * which cannot be imported here: that module pulls in cli-table3 (a Node library) through table.ts.
- */
-export function formatBytes(bytes: number): string {
-  if (bytes < 10) return `${bytes} B`;
-  const exponent = Math.min(Math.floor(Math.log(bytes) / Math.log(1024)), BYTE_UNITS.length - 1);
-  const value = Math.floor((bytes / 1024 ** exponent) * 10 + 0.5) / 10;
-  return `${value < 10 ? value.toFixed(1) : value.toFixed(0)} ${BYTE_UNITS[exponent]}`;
-}
+export { formatBytes } from '../../agent/cli/format/bytes';
 
 export function formatCpus(nanoCpus: number): string {
   return String(Math.round(nanoCpus / 1e6) / 1e3);

@@ -1,5 +1,6 @@
 /** How swarmctl shows nodes: `node ls` (SwarmKit's columns) and `node inspect`. */
 import type { Node } from '../../api/objects';
+import { formatBytes } from './bytes';
 import { field, formatFields, heading } from './fields';
 import { formatTable } from './table';
 
@@ -39,15 +40,7 @@ export function formatNodeIds(nodes: readonly Node[]): string {
   return nodes.map((node) => `${node.id}\n`).join('');
 }
 
-const BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'];
-
-/** go-humanize's IBytes, which SwarmKit uses for memory: `512 B`, `7.8 GiB`, `16 GiB`. */
-export function formatBytes(bytes: number): string {
-  if (bytes < 10) return `${bytes} B`;
-  const exponent = Math.min(Math.floor(Math.log(bytes) / Math.log(1024)), BYTE_UNITS.length - 1);
-  const value = Math.floor((bytes / 1024 ** exponent) * 10 + 0.5) / 10;
-  return `${value < 10 ? value.toFixed(1) : value.toFixed(0)} ${BYTE_UNITS[exponent]}`;
-}
+export { formatBytes };
 
 function formatLabels(labels: Readonly<Record<string, string>>): string {
   return Object.keys(labels)

@@ -3,7 +3,7 @@ import type { ServiceView } from '../../api/control';
 import type { Mount, PortConfig, Resources, RestartPolicy, Task, UpdateConfig } from '../../api/objects';
 import { formatDuration } from '../duration';
 import { timeAgo } from './ago';
-import { formatBytes } from './node';
+import { formatBytes } from './bytes';
 import { formatSummary, item, section, type SummaryLine } from './summary';
 import { formatTable } from './table';
 import { formatTaskList, type NodeNames } from './task';
