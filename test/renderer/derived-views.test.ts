@@ -19,12 +19,21 @@ describe('rolloutProgress', () => {
       task('old', 's1', 2, 1, { specVersion: 1, desiredState: TaskState.SHUTDOWN }),
       task('other', 's2', 1),
     ];
-    const progress = rolloutProgress(web, tasks);
+    const progress = rolloutProgress({ ...web, spec: { ...web.spec, task: { container: { image: 'nginx:2' } } } }, [
+      ...tasks.slice(0, 2).map((t) => ({ ...t, spec: { container: { image: 'nginx:2' } } })),
+      ...tasks.slice(2),
+    ]);
     expect(progress).toMatchObject({ specVersion: 2, desired: 3, updatedRunning: 1, outdated: 1 });
     expect(progress.groups).toEqual([
       { specVersion: 2, total: 2, running: 1, states: [['PREPARING', 1], ['RUNNING', 1]] },
       { specVersion: 1, total: 1, running: 1, states: [['RUNNING', 1]] },
     ]);
+  });
+
+  it('does not count a task as out of date when only the spec version moved (a scale)', () => {
+    const scaled = service('s1', 'web', 2, { specVersion: 2, replicas: { running: 2, desired: 2 } });
+    const progress = rolloutProgress(scaled, [running('a', 1, 1), running('b', 2, 2)]);
+    expect(progress).toMatchObject({ specVersion: 2, desired: 2, updatedRunning: 2, outdated: 0 });
   });
 });
 

@@ -8,7 +8,6 @@ import { TaskState } from '../../api/objects';
 import { DEFAULT_RESTART_POLICY } from '../../api/service-spec';
 import { isTaskFinished } from '../../api/task-lifecycle';
 import type { ReadTx, WriteTx } from '../../store';
-import { sameJson } from './same-json';
 
 /** The task's restart policy, SwarmKit's defaults (defined with the spec, in agent/api) filling what it leaves out. */
 export function restartPolicyOf(spec: TaskSpec): RestartPolicy {
@@ -51,18 +50,7 @@ export function byAge(a: Task, b: Task): number {
   return stateTime(a) - stateTime(b) || Date.parse(a.meta.createdAt) - Date.parse(b.meta.createdAt) || (a.id < b.id ? -1 : 1);
 }
 
-/**
- * Whether a rolling update must replace the task. The spec version is the fast path; when it differs,
- * the task is still current if what it runs is what the service asks for now. That keeps a scale
- * (replicas change, same task spec) or a rollback to the spec a task already runs from replacing it.
- */
-export function isTaskDirty(service: Service, task: Task): boolean {
-  if (task.specVersion === service.specVersion) return false;
-  if (!sameJson(task.spec, service.spec.task)) return true;
-  // Unallocated tasks get the service's current ports when the allocator gets to them.
-  if (task.endpoint === undefined) return false;
-  return !sameJson(task.endpoint.spec.ports, service.spec.endpoint?.ports ?? []);
-}
+export { isTaskDirty } from '../../api/task-dirty';
 
 /** The key of the instance a task fills: its slot (replicated) or its node (global). */
 export type InstanceKey = string;

@@ -3,6 +3,7 @@
  * the spec version they were created from, counted by state. Pure.
  */
 import { TaskState } from '../../../agent/api/objects';
+import { isTaskDirty } from '../../../agent/api/task-dirty';
 import type { ServiceView, Task } from '../../../electron/contract';
 import { stateName } from '../format';
 
@@ -18,17 +19,24 @@ export interface VersionGroup {
 export interface RolloutProgress {
   specVersion: number;
   desired: number;
-  /** Tasks of the current spec version that are running. */
+  /** Running tasks that already run what the service asks for now. */
   updatedRunning: number;
-  /** Tasks still on an older spec version and desired running. */
+  /**
+   * Tasks desired running that a rolling update still has to replace: the orchestrator's own rule, so a
+   * scale (new spec version, same task spec) leaves none.
+   */
   outdated: number;
   groups: VersionGroup[];
 }
 
 export function rolloutProgress(service: ServiceView, tasks: Iterable<Task>): RolloutProgress {
   const groups = new Map<number, Map<number, number>>();
+  let updatedRunning = 0;
+  let outdated = 0;
   for (const task of tasks) {
     if (task.serviceId !== service.id || task.desiredState > TaskState.RUNNING) continue;
+    if (isTaskDirty(service, task)) outdated++;
+    else if (task.status.state === TaskState.RUNNING) updatedRunning++;
     const version = task.specVersion ?? 0;
     let states = groups.get(version);
     if (states === undefined) groups.set(version, (states = new Map()));
@@ -45,12 +53,5 @@ export function rolloutProgress(service: ServiceView, tasks: Iterable<Task>): Ro
         states: entries.map(([state, count]): [string, number] => [stateName(state as TaskState), count]),
       };
     });
-  const current = list.find((group) => group.specVersion === service.specVersion);
-  return {
-    specVersion: service.specVersion,
-    desired: service.replicas.desired,
-    updatedRunning: current?.running ?? 0,
-    outdated: list.filter((group) => group.specVersion !== service.specVersion).reduce((sum, group) => sum + group.total, 0),
-    groups: list,
-  };
+  return { specVersion: service.specVersion, desired: service.replicas.desired, updatedRunning, outdated, groups: list };
 }
