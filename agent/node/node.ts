@@ -68,6 +68,9 @@ export interface NodeOptions {
 const RAFT_JOIN_TIMEOUT_MS = 60_000;
 /** Node timers cannot wait longer than this (2^31-1 ms); longer waits re-arm. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/** Backoff between certificate renewals while a role change has not reached the renewing manager. */
+const ROLE_RETRY_MIN_MS = 250;
+const ROLE_RETRY_MAX_MS = 5_000;
 
 export class NodeStartError extends Error {
   override readonly name = 'NodeStartError';
@@ -82,6 +85,9 @@ export class SwarmNode {
   private logPublisher: LogPublisher | undefined;
   private taskAgent: TaskAgent | undefined;
   private roleChange: Promise<void> = Promise.resolve();
+  /** The role the cluster last gave this node (from the session, or a removal from raft). */
+  private wantedRole: NodeRole | undefined;
+  private roleRetryTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly stoppedWaiters: ((reason: string | undefined) => void)[] = [];
 
@@ -308,7 +314,8 @@ export class SwarmNode {
         this.options.logger.warn('could not record the manager list', { error: err instanceof Error ? err.message : String(err) });
       });
     }
-    if (message.role !== this.role) this.switchRole(message.role);
+    // Also when the certificate already says so but the manager is not running (a failed start).
+    if (message.role !== this.role || (message.role === 'manager') !== (this.manager !== undefined)) this.switchRole(message.role);
   }
 
   private async stopManager(): Promise<void> {
@@ -321,30 +328,63 @@ export class SwarmNode {
    * Renews the certificate, which carries the role the cluster now gives this node, and becomes that:
    * a promoted node starts a manager and joins raft; a demoted one stops its manager and drops its
    * raft state and CA key. Serialized: one change at a time.
+   *
+   * The session's message comes from the leader, but the manager that renews the certificate may be a
+   * follower that has not applied the role change yet and signs the old role again. So the node keeps
+   * renewing (asking the session's manager first) until the certificate carries the wanted role, and a
+   * failed step is retried: the session sends the role only when it changes, so nothing else would.
    */
   switchRole(wanted: NodeRole): void {
-    this.roleChange = this.roleChange.then(async () => {
-      if (this.stopped || wanted === this.role) return;
-      this.options.logger.info('changing role', { from: this.role, to: wanted });
-      await this.renewCertificate();
-      if (this.role === 'manager' && this.manager === undefined) {
-        await this.startManager();
-      } else if (this.role === 'worker' && this.manager !== undefined) {
-        await this.stopManager();
-        await removeRaftState(this.paths);
-        this.state = { ...this.state, raftId: undefined };
-        await writeNodeState(this.paths, this.state);
-      }
-    }).catch((err: unknown) => {
-      this.options.logger.error('role change failed; it will be retried', { error: err instanceof Error ? err.message : String(err) });
-    });
+    this.wantedRole = wanted;
+    this.roleChange = this.roleChange
+      .then(() => this.becomeRole(wanted))
+      .catch((err: unknown) => {
+        this.options.logger.error('role change failed; retrying', { error: err instanceof Error ? err.message : String(err), retryInMs: ROLE_RETRY_MAX_MS });
+        this.retryRoleChangeLater(wanted, ROLE_RETRY_MAX_MS);
+      });
+  }
+
+  /** True while this node is not yet what the cluster last asked it to be. */
+  private roleUnsettled(wanted: NodeRole): boolean {
+    if (this.stopped || this.wantedRole !== wanted) return false;
+    return this.role !== wanted || (wanted === 'manager') !== (this.manager !== undefined);
+  }
+
+  private retryRoleChangeLater(wanted: NodeRole, delayMs: number): void {
+    clearTimeout(this.roleRetryTimer);
+    this.roleRetryTimer = setTimeout(() => {
+      if (this.roleUnsettled(wanted)) this.switchRole(wanted);
+    }, delayMs);
+    this.roleRetryTimer.unref();
+  }
+
+  private async becomeRole(wanted: NodeRole): Promise<void> {
+    if (!this.roleUnsettled(wanted)) return;
+    this.options.logger.info('changing role', { from: this.role, to: wanted });
+    for (let attempt = 0; this.role !== wanted; attempt++) {
+      await this.renewCertificate(this.session?.manager);
+      if (!this.roleUnsettled(wanted) || this.role === wanted) break;
+      const delayMs = Math.min(ROLE_RETRY_MIN_MS * 2 ** attempt, ROLE_RETRY_MAX_MS);
+      this.options.logger.info('the renewed certificate still carries the old role (that manager has not applied the change yet); renewing again', { role: this.role, wanted, retryInMs: delayMs });
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
+    if (!this.roleUnsettled(wanted)) return;
+    if (this.role === 'manager' && this.manager === undefined) {
+      await this.startManager();
+    } else if (this.role === 'worker' && this.manager !== undefined) {
+      await this.stopManager();
+      await removeRaftState(this.paths);
+      this.state = { ...this.state, raftId: undefined };
+      await writeNodeState(this.paths, this.state);
+    }
   }
 
   /** Gets a new certificate (and key) from a manager; the role in it is the cluster's current one. */
-  async renewCertificate(): Promise<void> {
+  async renewCertificate(preferred?: string): Promise<void> {
     const { credentials } = this;
     let lastError: unknown;
-    for (const address of this.knownManagers()) {
+    const managers = this.knownManagers();
+    for (const address of preferred === undefined ? managers : [...new Set([preferred, ...managers])]) {
       try {
         const renewed = await renewNodeCertificate({ address, rootCaPem: credentials.rootCaPem, certPem: credentials.certPem, keyPem: credentials.keyPem });
         this.credentials = { rootCaPem: renewed.rootCaPem, certPem: renewed.certPem, keyPem: renewed.keyPem, caKeyPem: renewed.caKeyPem ?? (renewed.role === 'manager' ? credentials.caKeyPem : undefined) };
@@ -392,6 +432,7 @@ export class SwarmNode {
     if (this.stopped) return;
     this.stopped = true;
     clearTimeout(this.renewalTimer);
+    clearTimeout(this.roleRetryTimer);
     await this.session?.stop();
     // Containers keep running: the next agent on this node adopts them.
     await this.taskAgent?.stop();

@@ -4,10 +4,10 @@
  * the bin). Every process is killed and every directory removed at cleanup.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { runSwarmctl } from '../../agent/cli/swarmctl';
 
 const REPO = resolve(import.meta.dirname, '../..');
@@ -163,7 +163,24 @@ export class SwarmLab {
   async cleanup(): Promise<void> {
     for (const node of this.nodes) node.kill('SIGKILL');
     await Promise.all(this.nodes.map((node) => node.exited()));
+    await this.keepLogs();
     await rm(this.dir, { recursive: true, force: true });
+  }
+
+  /** Prints the last lines each node logged: called when a test fails, so CI shows what the nodes did. */
+  printLogTails(lines = 80): void {
+    for (const node of this.nodes) {
+      process.stderr.write(`\n----- last ${lines} log lines of ${node.name} -----\n${node.lines.slice(-lines).join('\n')}\n`);
+    }
+  }
+
+  /** With SWARMD_LAB_LOGS=<dir>, every node's whole log is kept there (the lab directory itself is removed). */
+  private async keepLogs(): Promise<void> {
+    const dir = process.env.SWARMD_LAB_LOGS;
+    if (dir === undefined || dir === '') return;
+    await mkdir(dir, { recursive: true });
+    const lab = basename(this.dir);
+    await Promise.all(this.nodes.map((node) => writeFile(join(dir, `${lab}-${node.name}.log`), `${node.lines.join('\n')}\n`)));
   }
 }
 

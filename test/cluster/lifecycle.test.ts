@@ -6,7 +6,7 @@
 import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ControlClient } from '../../agent/api/control-client';
 import { clientCredentials, managerChannelOptions } from '../../agent/ca/tls-credentials';
 import { RAFT_STREAM_PATH } from '../../agent/raft/transport/grpc-service';
@@ -40,6 +40,10 @@ beforeAll(async () => {
     allReady(5)(rows) && rows.filter((r) => r.managerStatus.startsWith('REACHABLE')).length === 3,
   60_000);
 }, 180_000);
+
+afterEach(({ task }) => {
+  if (task.result?.state === 'fail') lab?.printLogTails();
+});
 
 afterAll(async () => {
   await lab?.cleanup();
@@ -95,10 +99,13 @@ describe('a cluster formed with the join tokens', () => {
     // taken over a minute (see the session 3 note), so the wait is generous.
     await untilNodes(m1.socket, 'work-01 to be a reachable manager', (rows) => rowNamed(rows, 'work-01').managerStatus === 'REACHABLE', 180_000);
     await access(join(w1.stateDir, 'certificates/swarm-root-ca.key'));
+    // A working manager: swarmctl on the promoted node itself lists the cluster.
+    const { until } = await import('./harness');
+    const fromW1 = await until('swarmctl on work-01 to list the nodes', async () => nodeRows(w1.socket), 60_000);
+    expect(rowNamed(fromW1, 'work-01').managerStatus).toBe('REACHABLE');
     await ctlOk(m1.socket, 'node', 'demote', 'work-01');
     await untilNodes(m1.socket, 'work-01 to be a worker again', (rows) => rowNamed(rows, 'work-01').managerStatus === '' , 60_000);
     await untilNodes(m1.socket, 'work-01 READY as a worker', (rows) => rowNamed(rows, 'work-01').status === 'READY');
-    const { until } = await import('./harness');
     await until('the CA key gone from the demoted node', async () => access(join(w1.stateDir, 'certificates/swarm-root-ca.key')).then(() => undefined, () => true));
   }, 300_000);
 
