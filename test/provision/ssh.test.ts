@@ -155,6 +155,11 @@ describe.skipIf(skipWithoutLab)('SSH layer against a lab VM', () => {
       expect(r.code).toBe(3);
       expect(r.stdout).toBe('one\nthree\n');
       expect(lines.sort()).toEqual(['stderr:two', 'stdout:one', 'stdout:three']);
+      // A last stderr line without its newline is still a line of its own, and the code is the command's.
+      const unterminated: string[] = [];
+      const r2 = await conn.exec("printf 'no newline' >&2; exit 4", { onLine: (line, stream) => unterminated.push(`${stream}:${line}`) });
+      expect({ code: r2.code, stderr: r2.stderr, lines: unterminated }).toEqual({ code: 4, stderr: 'no newline', lines: ['stderr:no newline'] });
+      expect((await conn.exec('kill -TERM $$')).code).toBe(143);
       await expect(conn.run('listing a missing directory', 'ls /no/such/dir')).rejects.toThrow(/^listing a missing directory failed \(exit 2\): .*No such file or directory/);
 
       const timedOut = await failure(conn.exec('sleep 60', { timeoutMs: 1000 }));

@@ -63,6 +63,10 @@ const DEFAULT_CONNECT_TIMEOUT_MS = 20_000;
 const DEFAULT_EXEC_TIMEOUT_MS = 5 * 60_000;
 const PID_MARKER = '__swarmdesk_pid=';
 const MARKER_LINE = new RegExp(`^${PID_MARKER}\\d+\\n`);
+/** The command's exit code, printed by the remote shell after it: see exec. */
+const EXIT_MARKER = '__swarmdesk_exit=';
+const EXIT_MARKER_LINE = new RegExp(`^(.*)${EXIT_MARKER}(\\d+)$`, 's');
+const EXIT_MARKER_TAIL = new RegExp(`${EXIT_MARKER}\\d+\\n?$`);
 
 /** Host key algorithms we accept, in our order of preference. */
 const HOST_KEY_ALGORITHMS = [
@@ -295,7 +299,9 @@ export class SshConnection {
     // sshd starts each command in a session of its own: its pid is the process group of everything the
     // command starts, which is what a timeout or a cancel kills (closing the channel alone would leave
     // e.g. a `sleep` holding the channel open).
-    remote = `echo ${PID_MARKER}$$ >&2; exec ${remote}`;
+    // The shell also prints the command's exit code after it: sshd's exit-status message is optional
+    // in the protocol, and a channel has been seen to close without one ("exit unknown").
+    remote = `echo ${PID_MARKER}$$ >&2; ${remote}; echo ${EXIT_MARKER}$? >&2`;
     const timeoutMs = options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS;
     if (options.signal?.aborted) throw new ProvisionError('cancelled', 'cancelled');
     const channel = await new Promise<ClientChannel>((resolve, reject) => {
@@ -307,9 +313,17 @@ export class SshConnection {
     });
     const out = new LineSplitter(options.onLine && ((line) => options.onLine?.(line, 'stdout')));
     let remotePid: number | undefined;
+    let markedCode: number | undefined;
     const err = new LineSplitter((line) => {
       if (remotePid === undefined && line.startsWith(PID_MARKER)) {
         remotePid = Number(line.slice(PID_MARKER.length));
+        return;
+      }
+      const exit = EXIT_MARKER_LINE.exec(line);
+      if (exit !== null) {
+        markedCode = Number(exit[2]);
+        // The command's last stderr line may lack its newline: the marker then shares its line.
+        if (exit[1] !== '') options.onLine?.(exit[1] ?? '', 'stderr');
         return;
       }
       options.onLine?.(line, 'stderr');
@@ -325,8 +339,13 @@ export class SshConnection {
         options.signal?.removeEventListener('abort', onAbort);
         out.end();
         err.end();
-        if (failure) reject(failure);
-        else resolve({ code, signal, stdout: out.text, stderr: err.text.replace(MARKER_LINE, '') });
+        if (failure) return reject(failure);
+        // The marker is the command's own code; the exit-status message is the wrapping shell's.
+        if (markedCode !== undefined) code = markedCode;
+        if (code === null && signal === undefined) {
+          return reject(new ProvisionError('connection-lost', `the connection to ${this.target.host} closed before ${summarize(command)} reported how it ended`));
+        }
+        resolve({ code, signal, stdout: out.text, stderr: err.text.replace(MARKER_LINE, '').replace(EXIT_MARKER_TAIL, '') });
       };
       const stop = (why: ProvisionError) => {
         finish(why);
