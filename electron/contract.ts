@@ -199,7 +199,7 @@ export interface AppInfo {
   agent: VersionInfo;
 }
 
-export interface SwarmdeskApi {
+export interface SwarmdeskApi extends ProvisioningApi {
   getAppInfo(): Promise<AppInfo>;
 
   // The local node
@@ -247,12 +247,12 @@ export type ApiResponse<M extends ApiMethod> = Awaited<ReturnType<SwarmdeskApi[M
 export type ApiHandlers = { [M in ApiMethod]: SwarmdeskApi[M] };
 
 // ---------------------------------------------------------------------------------------------------
-// Provisioning machines over SSH (electron/main/provision). Not yet part of SwarmdeskApi: the main
-// process wires it with `SwarmdeskApi extends ProvisioningApi`, PROVISIONING_METHODS in API_METHODS and
-// the handlers from electron/main/provision/ipc.ts (provisioningHandlers). Progress arrives as
-// `provision` events; a job's failure is its outcome (`error.code` is a ProvisionErrorCode), not an
-// IPC error. `host-key-unknown` carries the fingerprint: ask the user, then start again with
-// `trustFingerprint`.
+// Provisioning machines over SSH (electron/main/provision, wired by electron/main/machines.ts).
+// Progress arrives as `provision` events; a job's failure is its outcome (`error.code` is a
+// ProvisionErrorCode), not an IPC error. `host-key-unknown` carries the fingerprint: ask the user, then
+// start again with `trustFingerprint`; `consent-required` (Docker missing): start again with
+// `installDocker`. Machines provisioned here are remembered in the settings (never their secrets:
+// those stay in memory, or in safeStorage when the request asks to remember them).
 // ---------------------------------------------------------------------------------------------------
 
 export type { ProvisionErrorCode } from './main/provision/errors';
@@ -260,10 +260,16 @@ export type { HostKey } from './main/provision/known-hosts';
 export type { ProvisionJobKind, ProvisionJobView } from './main/provision/service';
 export type { FailureInfo, ProvisionEvent, ProvisionOutcome, StepId as ProvisionStepId, StepState as ProvisionStepState, StepStatus as ProvisionStepStatus } from './main/provision/steps';
 
+/**
+ * How to log in. A password or passphrase left out is taken from what was remembered for this machine
+ * (if anything was).
+ */
 export type ProvisionAuthInput =
-  | { method: 'key'; keyPath: string; passphrase?: string }
+  | { method: 'key'; /** Absolute path (or ~/...) of the private key file on this machine. */ keyPath: string; passphrase?: string }
   | { method: 'agent' }
-  | { method: 'password'; password: string };
+  | { method: 'password'; password?: string };
+
+export type ProvisionAuthMethod = ProvisionAuthInput['method'];
 
 export interface ProvisionMachineInput {
   host: string;
@@ -281,6 +287,12 @@ export interface ProvisionMachineInput {
   installDocker?: boolean;
   /** Manager address the machine joins through; default: this machine as the VM sees it. */
   managerHost?: string;
+  /**
+   * true: keep the password, passphrase and sudo password given here once they have worked (safeStorage;
+   * in memory for this run only where there is no keychain). false: forget those remembered for this
+   * machine. Absent: change nothing.
+   */
+  rememberSecrets?: boolean;
 }
 
 export interface StartProvisioningRequest {
@@ -293,15 +305,44 @@ export interface ProvisionJobRef {
   jobId: string;
 }
 
+/** A machine provisioned from this app (the settings' record, and which secrets are remembered: never their values). */
+export interface KnownMachineView {
+  /** `user@host[:port]`: the name jobs and events use. */
+  id: string;
+  host: string;
+  port: number;
+  username: string;
+  auth: ProvisionAuthMethod;
+  keyPath?: string;
+  role: NodeRole;
+  labels: Labels;
+  managerHost?: string;
+  /** The cluster node it became. */
+  nodeId?: string;
+  /** When it was last provisioned (ISO 8601). */
+  provisionedAt: string;
+  remembered: { password: boolean; passphrase: boolean; sudoPassword: boolean };
+}
+
+export interface MachinesView {
+  machines: KnownMachineView[];
+  /** Whether remembered secrets survive a restart (the OS keychain through safeStorage) or last this run only. */
+  secretsPersistent: boolean;
+}
+
 export interface ProvisioningApi {
   /** Starts a job and answers at once; progress comes as `provision` events with this job id. */
   startProvisioning(request: StartProvisioningRequest): Promise<ProvisionJobRef>;
-  cancelProvisioning(request: ProvisionJobRef): Promise<Record<string, never>>;
+  cancelProvisioning(request: ProvisionJobRef): Promise<void>;
   /** Every job of this app run, with its steps, recent output and outcome (for a reloaded window). */
-  listProvisioningJobs(request?: Record<string, never>): Promise<{ jobs: import('./main/provision/service').ProvisionJobView[] }>;
+  listProvisioningJobs(): Promise<{ jobs: import('./main/provision/service').ProvisionJobView[] }>;
+  /** The machines provisioned from this app. */
+  listMachines(): Promise<MachinesView>;
+  /** Drops a machine from the list and its remembered secrets, without touching the machine or the cluster. */
+  forgetMachine(request: { machineId: string }): Promise<void>;
 }
 
-export const PROVISIONING_METHODS = ['startProvisioning', 'cancelProvisioning', 'listProvisioningJobs'] as const satisfies readonly (keyof ProvisioningApi)[];
+export const PROVISIONING_METHODS = ['startProvisioning', 'cancelProvisioning', 'listProvisioningJobs', 'listMachines', 'forgetMachine'] as const satisfies readonly (keyof ProvisioningApi)[];
 
 // ---------------------------------------------------------------------------------------------------
 // Events (main -> renderer)
@@ -323,7 +364,7 @@ export type SwarmdeskEvent =
   | { kind: 'logs'; subscriptionId: string; lines: LogLine[] }
   | { kind: 'logs-end'; subscriptionId: string; error?: ContractError }
   /** A provisioning job's progress: a step, a line of remote output, or its outcome (`finished`). */
-  | { kind: 'provision'; jobId: string; event: import('./main/provision/steps').ProvisionEvent };
+  | { kind: 'provision'; jobId: string; jobKind: import('./main/provision/service').ProvisionJobKind; event: import('./main/provision/steps').ProvisionEvent };
 
 // ---------------------------------------------------------------------------------------------------
 // The wire: what the preload exposes, and what browser mode sends over its WebSocket
@@ -361,6 +402,7 @@ export const API_METHODS = [
   'stopLogs',
   'getSettings',
   'updateSettings',
+  ...PROVISIONING_METHODS,
 ] as const satisfies readonly ApiMethod[];
 
 // The list above must name every method: this fails to compile if one is missing.

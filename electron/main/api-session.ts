@@ -14,11 +14,15 @@ import { ClusterFeed } from './cluster-feed';
 import { toContractError } from './errors';
 import type { LocalNodeHost } from './local-node-host';
 import { LogStreams } from './log-streams';
+import type { Machines } from './machines';
+import { provisioningHandlers } from './provision/ipc';
 import type { Settings } from './settings';
 import { validateArgument } from './validation';
 
 export interface SessionContext {
   host: LocalNodeHost;
+  /** Provisioning: shared by every session (jobs outlive a window; their events go to all). */
+  machines: Machines;
   settings: Settings;
   mode: 'electron' | 'web';
   appName: string;
@@ -224,6 +228,8 @@ export class ApiSession {
 
       getSettings: async () => settings.ui(),
       updateSettings: async (request) => settings.updateUi(Object.fromEntries(Object.entries(request).filter(([, v]) => v !== undefined))),
+
+      ...provisioningHandlers(context.machines),
     };
   }
 }

@@ -5,11 +5,13 @@
  */
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createLogger, type Logger, type LogLevel } from '../../agent/log';
 import { SWARMDESK_VERSION } from '../../agent/version';
 import type { LocalNodeState, SwarmdeskEvent } from '../contract';
 import { ApiSession, type SessionContext } from './api-session';
 import { LocalNodeHost, type RaftTimingOverrides } from './local-node-host';
+import { type LocalManager, Machines } from './machines';
 import type { SecretVault } from './secrets';
 import type { Settings } from './settings';
 
@@ -27,10 +29,22 @@ export interface MainServicesOptions {
   appName?: string;
   appVersion?: string;
   feed?: SessionContext['feed'];
+  provisioning?: {
+    /** The agent bundle uploaded to VMs; default resources/agent of this checkout (npm run build:agent). */
+    bundleDir?: string;
+    /** Trusted SSH host keys; default <home>/known_hosts. */
+    knownHostsPath?: string;
+    /** How long an added machine has to become READY; default 2 minutes. */
+    readyTimeoutMs?: number;
+  };
 }
+
+/** resources/agent beside electron/ (from electron/main in tsx, from out/main when built: both two levels down). */
+export const DEFAULT_AGENT_BUNDLE_DIR = fileURLToPath(new URL('../../resources/agent', import.meta.url));
 
 export class MainServices {
   readonly host: LocalNodeHost;
+  readonly machines: Machines;
   readonly logger: Logger;
   private readonly sessions = new Set<ApiSession>();
   private readonly logFile: WriteStream | undefined;
@@ -51,8 +65,21 @@ export class MainServices {
       hostname: options.hostname,
       raft: options.raft,
     });
+    this.machines = new Machines({
+      settings: options.settings,
+      vault: options.vault,
+      logger: this.logger,
+      manager: () => this.localManager(),
+      emit: (event) => {
+        for (const session of this.sessions) session.emitEvent(event);
+      },
+      knownHostsPath: options.provisioning?.knownHostsPath ?? join(options.home, 'known_hosts'),
+      bundleDir: options.provisioning?.bundleDir ?? DEFAULT_AGENT_BUNDLE_DIR,
+      readyTimeoutMs: options.provisioning?.readyTimeoutMs,
+    });
     this.context = {
       host: this.host,
+      machines: this.machines,
       settings: options.settings,
       mode: options.mode,
       appName: options.appName ?? 'swarmdesk',
@@ -79,6 +106,17 @@ export class MainServices {
     } catch (err) {
       this.logger.error('the local node did not start', { error: err instanceof Error ? err.message : String(err) });
       return this.host.snapshot();
+    }
+  }
+
+  /** The in-process manager, while it runs: what provisioning joins machines to. */
+  private localManager(): LocalManager | undefined {
+    const port = this.options.settings.localNode()?.port;
+    if (this.host.node?.runningManager === undefined || port === undefined) return undefined;
+    try {
+      return { control: this.host.control(), port };
+    } catch {
+      return undefined;
     }
   }
 

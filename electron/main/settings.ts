@@ -3,7 +3,7 @@
  * in browser mode; both write one JSON file atomically). Nothing secret is ever stored here: join tokens
  * are used once and forgotten, other secrets go through a SecretVault (secrets.ts).
  */
-import type { ThemeSetting, UiSettings } from '../contract';
+import type { KnownMachineView, ThemeSetting, UiSettings } from '../contract';
 
 /** What both electron-store and conf offer (string keys, JSON values). */
 export interface SettingsBackend {
@@ -23,12 +23,11 @@ export interface LocalNodeConfig {
   joinAddress?: string;
 }
 
-/** A machine the user has added or provisioned (SSH details; the password or key lives in the vault). */
-export interface KnownMachine {
-  name: string;
-  address: string;
-  user?: string;
-}
+/**
+ * A machine provisioned from this app: how to reach it over SSH and what it became, never a secret
+ * (a remembered password or passphrase lives in the vault; a key stays in its own file).
+ */
+export type KnownMachine = Omit<KnownMachineView, 'remembered'>;
 
 export interface WindowBounds {
   x?: number;
@@ -44,6 +43,30 @@ const THEMES: readonly ThemeSetting[] = ['system', 'light', 'dark'];
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const AUTH_METHODS: readonly KnownMachine['auth'][] = ['key', 'agent', 'password'];
+
+/** A known machine read back from the file (or about to be written), field by field; undefined if malformed. */
+function knownMachineFrom(value: unknown): KnownMachine | undefined {
+  if (!isRecord(value)) return undefined;
+  const { id, host, port, username, auth, keyPath, role, labels, managerHost, nodeId, provisionedAt } = value;
+  if (typeof id !== 'string' || typeof host !== 'string' || typeof port !== 'number' || typeof username !== 'string' || typeof provisionedAt !== 'string') return undefined;
+  if (!AUTH_METHODS.includes(auth as KnownMachine['auth']) || (role !== 'worker' && role !== 'manager')) return undefined;
+  const cleanLabels = isRecord(labels) ? Object.fromEntries(Object.entries(labels).filter((entry): entry is [string, string] => typeof entry[1] === 'string')) : {};
+  return {
+    id,
+    host,
+    port,
+    username,
+    auth: auth as KnownMachine['auth'],
+    ...(typeof keyPath === 'string' ? { keyPath } : {}),
+    role,
+    labels: cleanLabels,
+    ...(typeof managerHost === 'string' ? { managerHost } : {}),
+    ...(typeof nodeId === 'string' ? { nodeId } : {}),
+    provisionedAt,
+  };
 }
 
 export class Settings {
@@ -92,11 +115,18 @@ export class Settings {
   knownMachines(): KnownMachine[] {
     const stored = this.backend.get('knownMachines');
     if (!Array.isArray(stored)) return [];
-    return stored.filter((m): m is KnownMachine => isRecord(m) && typeof m.name === 'string' && typeof m.address === 'string');
+    return stored.flatMap((entry) => {
+      const machine = knownMachineFrom(entry);
+      return machine === undefined ? [] : [machine];
+    });
   }
 
+  /** Writes exactly the fields of KnownMachine (whatever else an object carries stays out of the file). */
   setKnownMachines(machines: readonly KnownMachine[]): void {
-    this.backend.set('knownMachines', machines.map(({ name, address, user }) => ({ name, address, ...(user === undefined ? {} : { user }) })));
+    this.backend.set(
+      'knownMachines',
+      machines.map((m) => knownMachineFrom(m)).filter((m): m is KnownMachine => m !== undefined),
+    );
   }
 
   windowBounds(): WindowBounds | undefined {

@@ -8,6 +8,7 @@ import { ApiError } from '../../agent/api/errors';
 import { MAX_TAIL } from '../../agent/api/logs';
 import { fieldErrorMap, labelsSchema, serviceSpecSchema } from '../../agent/api/service-spec';
 import type { ApiMethod, ApiRequest, ContractError } from '../contract';
+import { hostSchema, machineIdSchema, portSchema, startProvisioningSchema } from '../machine-input';
 import { contractError } from './errors';
 
 export const MAX_STRING_LENGTH = 64 * 1024;
@@ -15,18 +16,13 @@ export const MAX_ARRAY_LENGTH = 10_000;
 export const MAX_DEPTH = 32;
 
 const id = z.string().max(64).regex(/^[0-9a-z]{1,64}$/, 'must be an ID (lowercase letters and digits)');
-/** A host name, IPv4 or IPv6 address (no port). */
-const host = z
-  .string()
-  .min(1, 'required')
-  .max(253, 'at most 253 characters')
-  .regex(/^(\[[0-9A-Fa-f:.%a-zA-Z0-9]+\]|[A-Za-z0-9.:%_-]+)$/, 'must be a host name or an IP address');
+const host = hostSchema;
 const hostPort = z
   .string()
   .min(1, 'required')
   .max(260, 'at most 260 characters')
   .regex(/^(\[[0-9A-Fa-f:.%a-zA-Z0-9]+\]|[A-Za-z0-9._-]+):[0-9]{1,5}$/, 'must be host:port (e.g. 192.168.1.10:4242)');
-const port = z.number().int('must be a whole number').min(1, 'must be 1 to 65535').max(65535, 'must be 1 to 65535');
+const port = portSchema;
 const joinToken = z
   .string()
   .min(1, 'required')
@@ -59,6 +55,11 @@ const schemas: { readonly [M in ApiMethod]: z.ZodType<ApiRequest<M>> } = {
   stopLogs: z.strictObject({ subscriptionId: z.string().max(64).regex(/^[0-9a-z-]{1,64}$/, 'must be a subscription ID') }),
   getSettings: none,
   updateSettings: z.strictObject({ theme: z.enum(['system', 'light', 'dark']).optional(), logTimestamps: z.boolean().optional() }),
+  startProvisioning: startProvisioningSchema,
+  cancelProvisioning: z.strictObject({ jobId: z.string().max(64).regex(/^[0-9a-f-]{36}$/, 'must be a job ID') }),
+  listProvisioningJobs: none,
+  listMachines: none,
+  forgetMachine: z.strictObject({ machineId: machineIdSchema }),
 };
 
 /** Walks the raw argument once: bounded strings, arrays and depth, plain data only. */

@@ -29,7 +29,7 @@ describe('secrets', () => {
     expect(vault).toBeInstanceOf(SafeStorageVault);
     expect(vault.persistent).toBe(true);
     settings.updateUi({ theme: 'light' });
-    settings.setKnownMachines([{ name: 'vm1', address: '10.0.0.5', user: 'admin' }]);
+    settings.setKnownMachines([{ id: 'admin@vm1', host: 'vm1', port: 22, username: 'admin', auth: 'password', role: 'worker', labels: {}, provisionedAt: new Date(0).toISOString() }]);
     await vault.set('ssh-password:vm1', SECRET);
     const file = await readFile(settings.path, 'utf8');
     expect(settings.path).toBe(join(home ?? '', 'settings.json'));

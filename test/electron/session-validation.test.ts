@@ -41,6 +41,7 @@ afterAll(async () => {
 
 const long = 'a'.repeat(MAX_STRING_LENGTH + 1);
 const goodSpec = { name: 'web', labels: {}, mode: { replicated: { replicas: 1 } }, task: { container: { image: 'busybox:1' } } };
+const goodMachine = { host: '10.0.0.5', port: 22, username: 'root', auth: { method: 'agent' }, role: 'worker' };
 
 /** For each method: arguments that must be refused, and the field to blame (when one is). */
 const BAD: { [M in ApiMethod]: { argument: unknown; field?: string }[] } = {
@@ -90,6 +91,27 @@ const BAD: { [M in ApiMethod]: { argument: unknown; field?: string }[] } = {
   stopLogs: [{ argument: { subscriptionId: '../../x' }, field: 'subscriptionId' }],
   getSettings: [{ argument: { theme: 'dark' } }],
   updateSettings: [{ argument: { theme: 'purple' }, field: 'theme' }, { argument: { password: 'hunter2' } }],
+  startProvisioning: [
+    { argument: undefined },
+    { argument: { kind: 'install', machine: goodMachine }, field: 'kind' },
+    { argument: { kind: 'add', machine: { ...goodMachine, host: 'a b' } }, field: 'machine.host' },
+    { argument: { kind: 'add', machine: { ...goodMachine, port: 0 } }, field: 'machine.port' },
+    { argument: { kind: 'add', machine: { ...goodMachine, username: '' } }, field: 'machine.username' },
+    { argument: { kind: 'add', machine: { ...goodMachine, username: 'root; rm -rf /' } }, field: 'machine.username' },
+    { argument: { kind: 'add', machine: { ...goodMachine, role: 'boss' } }, field: 'machine.role' },
+    { argument: { kind: 'add', machine: { ...goodMachine, auth: { method: 'telepathy' } } }, field: 'machine.auth.method' },
+    { argument: { kind: 'add', machine: { ...goodMachine, auth: { method: 'key', keyPath: 'id_ed25519' } } }, field: 'machine.auth.keyPath' },
+    { argument: { kind: 'add', machine: { ...goodMachine, auth: { method: 'agent', password: 'x' } } }, field: 'machine.auth' },
+    { argument: { kind: 'add', machine: { ...goodMachine, auth: { method: 'password', password: long } } }, field: 'machine.auth.password' },
+    { argument: { kind: 'add', machine: { ...goodMachine, labels: { 'a b': 'c' } } } },
+    { argument: { kind: 'add', machine: { ...goodMachine, trustFingerprint: 'MD5:aa:bb' } }, field: 'machine.trustFingerprint' },
+    { argument: { kind: 'add', machine: { ...goodMachine, rememberSecrets: 'yes' } }, field: 'machine.rememberSecrets' },
+    { argument: { kind: 'add', machine: { ...goodMachine, token: 'SWMTKN-1-abc-def' } } },
+  ],
+  cancelProvisioning: [{ argument: { jobId: '../x' }, field: 'jobId' }, { argument: {} }],
+  listProvisioningJobs: [{ argument: { all: true } }],
+  listMachines: [{ argument: 'all' }],
+  forgetMachine: [{ argument: { machineId: 'no at sign' }, field: 'machineId' }, { argument: { machineId: 'root@vm1', wipe: true } }],
 };
 
 describe('the API session', () => {
@@ -110,6 +132,14 @@ describe('the API session', () => {
   it('a well-formed call that needs a cluster says so (so the refusals below come from validation)', async () => {
     await expect(session.call('setNodeAvailability', { nodeId: 'abc', availability: 'drain' })).resolves.toMatchObject({ ok: false, error: { code: 'FailedPrecondition' } });
     await expect(session.call('createService', { spec: goodSpec })).resolves.toMatchObject({ ok: false, error: { code: 'FailedPrecondition' } });
+    await expect(session.call('startProvisioning', { kind: 'add', machine: goodMachine })).resolves.toMatchObject({
+      ok: false,
+      error: { code: 'FailedPrecondition', message: 'this app runs no manager yet: create or join a cluster first' },
+    });
+    await expect(session.call('cancelProvisioning', { jobId: '00000000-0000-4000-8000-000000000000' })).resolves.toMatchObject({ ok: false, error: { code: 'NotFound' } });
+    await expect(session.call('forgetMachine', { machineId: 'root@vm1' })).resolves.toMatchObject({ ok: false, error: { code: 'NotFound' } });
+    await expect(session.call('listProvisioningJobs', undefined)).resolves.toEqual({ ok: true, value: { jobs: [] } });
+    await expect(session.call('listMachines', undefined)).resolves.toEqual({ ok: true, value: { machines: [], secretsPersistent: false } });
   });
 
   it.each(API_METHODS)('%s refuses bad arguments with InvalidArgument before doing anything', async (method) => {

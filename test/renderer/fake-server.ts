@@ -28,6 +28,7 @@ import type {
   Task,
   UiSettings,
 } from '../../electron/contract';
+import { fakeProvisioning } from './fake-provisioning';
 
 const args = process.argv.slice(2);
 const option = (name: string): string | undefined => {
@@ -365,6 +366,7 @@ const handlers: ApiHandlers = {
     settings = { ...settings, ...request };
     return settings;
   },
+  ...fakeProvisioning(broadcast, (hostname, role) => addNode(hostname, role).id),
 };
 
 if (local.phase === 'running') seed();

@@ -1,13 +1,14 @@
 /**
  * The provisioning methods of the desktop contract (electron/contract.ts, ProvisioningApi) on top of
- * ProvisioningService: arguments validated here, progress pushed through the service's `emit`
- * (`{ kind: 'provision', jobId, event }`).
+ * Machines (electron/main/machines.ts): the contract's machine input turned into a provisioning
+ * request, and provisioning's refusals turned into the contract's error codes. Progress reaches the
+ * renderers as `provision` events, pushed by Machines.
  */
 import { ApiError } from '../../../agent/api/errors';
-import type { ProvisioningApi, ProvisionMachineInput, StartProvisioningRequest } from '../../contract';
+import type { ProvisioningApi, ProvisionMachineInput } from '../../contract';
+import type { Machines } from '../machines';
 import { isProvisionError } from './errors';
 import type { MachineRequest } from './provisioner';
-import type { ProvisioningService } from './service';
 import type { SshAuth } from './ssh';
 
 function text(value: unknown, field: string, optional = false): string | undefined {
@@ -39,24 +40,27 @@ export function machineRequest(input: ProvisionMachineInput): MachineRequest {
   };
 }
 
-export function provisioningHandlers(service: ProvisioningService): ProvisioningApi {
-  const guard = <T>(fn: () => T): T => {
+/** ProvisionError (a job that could not start, an unknown job) as the contract's error codes. */
+function asApiError(err: unknown): unknown {
+  if (!isProvisionError(err)) return err;
+  if (err.code === 'invalid-argument') return new ApiError(/^no provisioning job /.test(err.message) ? 'NotFound' : 'InvalidArgument', err.message);
+  return new ApiError('FailedPrecondition', err.message);
+}
+
+/** The provisioning methods of the contract on the desktop app's Machines (arguments validated before). */
+export function provisioningHandlers(machines: Machines): ProvisioningApi {
+  const guard = async <T>(fn: () => T | Promise<T>): Promise<T> => {
     try {
-      return fn();
+      return await fn();
     } catch (err) {
-      if (isProvisionError(err)) throw new ApiError(err.code === 'invalid-argument' ? 'InvalidArgument' : 'FailedPrecondition', err.message);
-      throw err;
+      throw asApiError(err);
     }
   };
   return {
-    startProvisioning: async (request: StartProvisioningRequest) => {
-      if (!['add', 'test', 'remove'].includes(request?.kind)) throw new ApiError('InvalidArgument', 'kind: add, test or remove');
-      return guard(() => service.start(request.kind, machineRequest(request.machine)));
-    },
-    cancelProvisioning: async (request) => {
-      guard(() => service.cancel(text(request?.jobId, 'jobId') ?? ''));
-      return {};
-    },
-    listProvisioningJobs: async () => ({ jobs: service.list() }),
+    startProvisioning: (request) => guard(() => machines.start(request)),
+    cancelProvisioning: (request) => guard(() => machines.cancel(request.jobId)),
+    listProvisioningJobs: async () => ({ jobs: machines.jobs() }),
+    listMachines: () => machines.list(),
+    forgetMachine: (request) => guard(() => machines.forget(request.machineId)),
   };
 }

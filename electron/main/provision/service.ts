@@ -25,8 +25,13 @@ export interface ProvisionJobView {
 
 export interface ProvisionJobEvent {
   jobId: string;
+  /** Carried on every event: a listener may see a job's first events before start() has returned its id. */
+  jobKind: ProvisionJobKind;
   event: ProvisionEvent;
 }
+
+/** What one caller of start() wants to see of its job, before the event goes to `emit`. */
+export type ProvisionJobObserver = (event: ProvisionEvent) => void;
 
 export interface ProvisioningServiceOptions {
   knownHostsPath: string;
@@ -52,8 +57,11 @@ export class ProvisioningService {
 
   constructor(private readonly options: ProvisioningServiceOptions) {}
 
-  /** Starts a job; progress arrives as events. Rejects only on input the job could not start with. */
-  start(kind: ProvisionJobKind, request: MachineRequest): { jobId: string } {
+  /**
+   * Starts a job; progress arrives as events (the first ones before this returns). Throws only on
+   * input the job could not start with. `observe` sees each of this job's events first.
+   */
+  start(kind: ProvisionJobKind, request: MachineRequest, observe?: ProvisionJobObserver): { jobId: string } {
     const cluster = this.options.cluster();
     if (kind !== 'test' && cluster === undefined) throw new ProvisionError('join-failed', 'this app runs no manager yet: create or join a cluster first');
     const jobId = randomUUID();
@@ -71,7 +79,8 @@ export class ProvisioningService {
       } else {
         view.outcome = event.outcome;
       }
-      this.options.emit({ jobId, event });
+      observe?.(event);
+      this.options.emit({ jobId, jobKind: kind, event });
     };
     const done = (async (): Promise<ProvisionOutcome> => {
       const provisioner = new Provisioner({
