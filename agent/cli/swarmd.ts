@@ -5,6 +5,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { isLogLevel, type LogLevel, createLogger, type Logger } from '../log';
 import { NodeStartError, SwarmNode } from '../node/node';
+import { watchEventLoopStalls } from '../node/stall-watch';
 import { DEFAULT_STATE_DIR } from '../node/state-dir';
 import { JoinError } from '../ca/join-client';
 import { SWARMDESK_VERSION } from '../version';
@@ -59,6 +60,15 @@ function describeStartFailure(err: unknown): string {
 }
 
 async function runNode(flags: SwarmdFlags, logger: Logger): Promise<number> {
+  const stopStallWatch = watchEventLoopStalls({ logger });
+  try {
+    return await runUntilStopped(flags, logger);
+  } finally {
+    stopStallWatch();
+  }
+}
+
+async function runUntilStopped(flags: SwarmdFlags, logger: Logger): Promise<number> {
   const node = await SwarmNode.start({
     stateDir: flags.stateDir,
     controlSocket: flags.listenControlApi,
