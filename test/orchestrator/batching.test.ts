@@ -1,19 +1,19 @@
 /**
- * Big services are written in bounded pieces: no transaction over 500 task writes
- * objects (a 5,000-replica service used to be one 2 MB transaction, over the 1 MiB entry limit, retried
- * forever), and the event loop runs between the pieces (a leader creating 30,000 tasks in one go
- * stopped heartbeating for seconds). Checked on the entries the store proposed and on what other
+ * Big services are written in bounded pieces: no transaction over the pass limits (100 task writes; a
+ * 5,000-replica service used to be one 2 MB transaction, over the 1 MiB entry limit, retried forever),
+ * and the event loop runs between the pieces (a leader creating 30,000 tasks in one go stopped
+ * heartbeating for seconds). Checked on the entries the store proposed and on what other
  * event-loop turns see, never on wall time.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { TaskState } from '../../agent/api/objects';
-import { MORE, type ReconcileOutcome, reconcilePass } from '../../agent/manager/orchestrator/reconcile-pass';
+import { DEFAULT_PASS_LIMITS, MORE, type ReconcileOutcome, reconcilePass } from '../../agent/manager/orchestrator/reconcile-pass';
 import { type LoggedEntry, createLocalStore, DEFAULT_MAX_ENTRY_BYTES } from '../../agent/store';
 import { silentLogger } from '../../agent/runtime';
 import { type World, createWorld } from './fixtures';
 
-/** What the orchestrators write per transaction and per batch at most (DEFAULT_PASS_LIMITS). */
-const MAX_WRITES = 500;
+/** What the orchestrators write per transaction and per batch at most. */
+const MAX_WRITES = Math.max(DEFAULT_PASS_LIMITS.maxTxWrites, DEFAULT_PASS_LIMITS.maxBatchWrites);
 
 let world: World | undefined;
 afterEach(() => world?.stop());

@@ -7,14 +7,17 @@
  * The work of a pass is bounded, whatever its size (30,000 new tasks, say):
  * - a transaction holds at most `maxTxWrites` writes: a reconcile asks `full()` as it goes, stops once
  *   it is true and returns MORE, and is run again in a new transaction until it is done (SwarmKit's
- *   batch.Update makes a transaction per task; a few hundred keep entries far under the 1 MiB limit);
+ *   batch.Update makes a transaction per task; a hundred keep entries far under the 1 MiB limit);
  * - a batch is committed once its transactions have made `maxBatchWrites` writes (a key that writes
- *   nothing counts as one), and the pass yields to the event loop before building the next, so raft
- *   ticks, heartbeats and the dispatcher keep running while a pass creates tens of thousands of tasks.
+ *   nothing counts as one) or once it has been built for `maxBatchMs` (then `full()` is true too, after
+ *   the transaction's first write), and the pass yields to the event loop before building the next, so
+ *   raft ticks, heartbeats, the dispatcher and the desktop app's UI keep running while a pass creates
+ *   tens of thousands of tasks (see ../work-slice.ts).
  * Effects of a batch's transactions (restart timers, claims) happen once that batch has committed.
  */
 import type { ComponentLogger } from '../../runtime';
 import type { MemoryStore, WriteTx } from '../../store';
+import { DEFAULT_SLICE, WorkSlice, yieldToEventLoop } from '../work-slice';
 import { TxEffects } from './tx-effects';
 
 /** Returned by a reconcile that stopped because its transaction was full: run it again. */
@@ -32,20 +35,17 @@ export interface PassLimits {
   maxTxWrites: number;
   /** Writes (at least one per transaction) after which a batch is committed and the pass yields. */
   maxBatchWrites: number;
+  /** Milliseconds of building after which a batch is committed and the pass yields; none if absent. */
+  maxBatchMs?: number;
 }
 
-/** 500 tasks are ≈ 220 KB of entry and ≈ 0.1 s of the leader's time to write. */
-export const DEFAULT_PASS_LIMITS: Readonly<PassLimits> = { maxTxWrites: 500, maxBatchWrites: 500 };
+/** The work slice's bounds (≈ 10 ms, at most 100 writes: ≈ 45 KB of tasks in an entry). */
+export const DEFAULT_PASS_LIMITS: Readonly<PassLimits> = { maxTxWrites: DEFAULT_SLICE.maxWrites, maxBatchWrites: DEFAULT_SLICE.maxWrites, maxBatchMs: DEFAULT_SLICE.maxMs };
 
 export interface PassOptions {
   limits?: Readonly<PassLimits>;
   /** False once the pass's owner has stopped (leadership lost): the pass ends at the next batch. */
   current?: () => boolean;
-}
-
-/** Lets timers and I/O run (raft ticks, heartbeats) before the next stretch of synchronous work. */
-export function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
 }
 
 export async function reconcilePass(
@@ -64,15 +64,17 @@ export async function reconcilePass(
     const effects: TxEffects[] = [];
     try {
       await store.batch((batch) => {
-        let written = 0;
-        while (next < keys.length && written < limits.maxBatchWrites) {
+        // The slice starts when the batch's turn comes, not when it was queued behind other writers.
+        const slice = new WorkSlice({ maxWrites: limits.maxBatchWrites, maxMs: limits.maxBatchMs });
+        const full = (tx: WriteTx) => tx.writes >= limits.maxTxWrites || (tx.writes > 0 && slice.overTime);
+        while (next < keys.length && !slice.spent) {
           const key = keys[next];
           const mine = new TxEffects();
           let outcome: ReconcileOutcome = undefined;
           let writes = 0;
           try {
             outcome = batch.update((tx) => {
-              const result = reconcile(tx, key, mine, () => tx.writes >= limits.maxTxWrites);
+              const result = reconcile(tx, key, mine, () => full(tx));
               writes = tx.writes;
               return result;
             });
@@ -81,7 +83,7 @@ export async function reconcilePass(
             mine.aborted();
             logger.warn(`${name}: reconcile failed`, { key, error: err instanceof Error ? err.message : String(err) });
           }
-          written += Math.max(1, writes);
+          slice.add(Math.max(1, writes));
           if (outcome === MORE && writes > 0) continue;
           if (outcome === MORE) logger.warn(`${name}: reconcile asked to go on without writing anything`, { key });
           next++;

@@ -10,8 +10,9 @@
  * undone.
  *
  * The work of one batch is bounded, however many tasks wait: they are placed PLACE_CHUNK at a time, the
- * decisions written in store batches of at most WRITE_CHUNK transactions, and the scheduler yields to
- * the event loop between them, so a leader placing 30,000 tasks keeps heartbeating and the first tasks
+ * decisions written in store batches of one work slice each (WRITE_SLICE: at most 100 transactions or
+ * ≈ 10 ms, see ../work-slice.ts), and the scheduler yields to the event loop between them, so a leader
+ * placing 30,000 tasks keeps heartbeating, the desktop app's UI stays responsive, and the first tasks
  * reach their nodes while the last are still being placed.
  *
  * Unplaceable tasks are tried again whenever something could make them fit: a node appears or
@@ -21,6 +22,7 @@ import { TaskState, type Node, type Task } from '../../api/objects';
 import { TASK_MESSAGES, advanceStatus } from '../../api/task-lifecycle';
 import type { ChangeEvent, MemoryStore, Subscription, WriteTx } from '../../store';
 import { type Clock, type ComponentLogger, realClock, silentLogger } from '../../runtime';
+import { DEFAULT_SLICE, type SliceLimits, WorkSlice, yieldToEventLoop } from '../work-slice';
 import { NodeSet, occupiesNode } from './node-set';
 import { type PlacementResult, placeTasks } from './placement';
 
@@ -32,6 +34,8 @@ export interface SchedulerOptions {
   batchDelayMs?: number;
   /** Longest wait after the first change of a batch, however busy the store is (SwarmKit: 1 s). */
   maxBatchDelayMs?: number;
+  /** What one store.batch of decisions may hold (default WRITE_SLICE). */
+  writeSlice?: Readonly<SliceLimits>;
 }
 
 export const DEFAULT_BATCH_DELAY_MS = 50;
@@ -40,12 +44,8 @@ export const DEFAULT_MAX_BATCH_DELAY_MS = 1000;
 const WATCH_BUFFER = 1 << 17;
 /** Tasks placed at once (≈ 10 ms of the placement core for 1,000 nodes). */
 export const PLACE_CHUNK = 1000;
-/** Task writes per store.batch (≈ 0.1 s of the leader's time, ≈ 250 KB of raft entry). */
-export const WRITE_CHUNK = 500;
-
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
+/** What one store.batch of decisions may hold: ≤ 100 task writes, ≈ 10 ms of the leader's time. */
+export const WRITE_SLICE: Readonly<SliceLimits> = DEFAULT_SLICE;
 
 /** The tasks this scheduler places (global tasks come with their node already chosen). */
 export function wantsPlacement(task: Task): boolean {
@@ -62,6 +62,7 @@ export class Scheduler {
   private readonly logger: ComponentLogger;
   private readonly batchDelayMs: number;
   private readonly maxBatchDelayMs: number;
+  private readonly writeSlice: Readonly<SliceLimits>;
 
   private running = false;
   /** Bumped by start() and stop(): async work of an earlier term sees it is stale. */
@@ -82,6 +83,7 @@ export class Scheduler {
     this.logger = options.logger ?? silentLogger;
     this.batchDelayMs = options.batchDelayMs ?? DEFAULT_BATCH_DELAY_MS;
     this.maxBatchDelayMs = options.maxBatchDelayMs ?? DEFAULT_MAX_BATCH_DELAY_MS;
+    this.writeSlice = options.writeSlice ?? WRITE_SLICE;
   }
 
   get isRunning(): boolean {
@@ -274,7 +276,7 @@ export class Scheduler {
     }
   }
 
-  /** Writes the decisions, WRITE_CHUNK per store batch; false if a batch failed (recovered, to be retried). */
+  /** Writes the decisions, a WRITE_SLICE per store batch; false if a batch failed (recovered, to be retried). */
   private async write(result: PlacementResult, term: number): Promise<boolean> {
     const timestamp = new Date(this.clock.now()).toISOString();
     const skipped: Task[] = [];
@@ -304,11 +306,17 @@ export class Scheduler {
       });
     }
     try {
-      for (let i = 0; i < writes.length; i += WRITE_CHUNK) {
-        if (i > 0) await yieldToEventLoop();
+      let next = 0;
+      while (next < writes.length) {
+        if (next > 0) await yieldToEventLoop();
         if (term !== this.term) return false;
         await this.store.batch((batch) => {
-          for (const write of writes.slice(i, i + WRITE_CHUNK)) batch.update(write);
+          // Timed from when the batch's turn comes, not from when it was queued behind other writers.
+          const slice = new WorkSlice(this.writeSlice);
+          while (next < writes.length && !slice.spent) {
+            batch.update(writes[next++]);
+            slice.add();
+          }
         });
       }
     } catch (err) {
