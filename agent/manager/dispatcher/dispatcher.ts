@@ -33,6 +33,7 @@ import { ApiError } from '../../api/errors';
 import type { NodeDescription } from '../../api/objects';
 import { type Clock, type ComponentLogger, realClock, silentLogger, type TimerHandle } from '../../runtime';
 import { type ChangeEvent, type MemoryStore, newId, type Subscription } from '../../store';
+import type { SliceLimits } from '../work-slice';
 import { clusterOf, heartbeatPeriodOf, managerPeerOf, managersOf, sortedPeers } from './session-content';
 import { type AssignmentsSink, type AssignmentsStream, AssignmentStreams } from './assignments';
 import { DEFAULT_REGISTRATION_LIMIT, type RegistrationLimit, RegistrationLimiter } from './registration-limit';
@@ -56,6 +57,8 @@ export interface DispatcherOptions {
   unknownGracePeriodMultiplier?: number;
   /** Registrations a node may make in a row, each within periodMs of the last (default 3 in 8 s). */
   registrationLimit?: RegistrationLimit;
+  /** How much of the queued node and task status one store batch takes (default DEFAULT_SLICE). */
+  writeSlice?: Readonly<SliceLimits>;
 }
 
 /** Where a session's messages go: the service wraps the gRPC stream in one of these. */
@@ -124,6 +127,7 @@ export class Dispatcher {
   private periodMs = heartbeatPeriodOf(undefined);
   private managerAddrs = new Map<string, string>();
   private managers: ManagerPeer[] = [];
+  private readonly writeSlice: Readonly<SliceLimits> | undefined;
 
   constructor(options: DispatcherOptions) {
     this.store = options.store;
@@ -132,6 +136,7 @@ export class Dispatcher {
     this.graceMultiplier = options.gracePeriodMultiplier ?? DEFAULT_GRACE_PERIOD_MULTIPLIER;
     this.unknownGraceMultiplier = options.unknownGracePeriodMultiplier ?? DEFAULT_UNKNOWN_GRACE_PERIOD_MULTIPLIER;
     this.registrations = new RegistrationLimiter(this.clock, options.registrationLimit ?? DEFAULT_REGISTRATION_LIMIT);
+    this.writeSlice = options.writeSlice;
   }
 
   get isRunning(): boolean {
@@ -161,9 +166,9 @@ export class Dispatcher {
     if (this.running) return Promise.resolve();
     this.running = true;
     const term = ++this.term;
-    const writer = new NodeStatusWriter(this.store, this.logger);
+    const writer = new NodeStatusWriter(this.store, this.logger, undefined, this.writeSlice);
     this.writer = writer;
-    this.taskWriter = new TaskStatusWriter(this.store, this.logger);
+    this.taskWriter = new TaskStatusWriter(this.store, this.logger, undefined, this.writeSlice);
     this.assignments = new AssignmentStreams(this.store, this.logger);
     this.assignments.start();
     const { value: nodes, subscription } = this.store.viewAndWatch(

@@ -7,7 +7,10 @@
  * Batching needs no timer: at most one batch is in flight, and everything queued while it commits
  * (a Raft round trip plus an fsync) goes into the next one. An idle cluster pays no added latency; a
  * busy one batches in proportion to how slow commits are. (SwarmKit uses a 100 ms timer instead.)
- * Several writes for one key (node, task) in a queue are merged into one.
+ * Several writes for one key (node, task) in a queue are merged into one. A batch takes one work
+ * slice of the queue (../work-slice.ts: ≤ 100 writes, ≈ 10 ms) and leaves the rest, oldest first, for
+ * the next, so ten thousand tasks reporting at once never hold the event loop for long; a caller's
+ * promise resolves once every key it queued has been committed.
  *
  * Each write is applied inside its own transaction of the batch, against the object as it is then:
  * - node status: only changes are written (a node that re-registers with the same description and
@@ -22,15 +25,19 @@ import type { Node, NodeDescription, NodeState, TaskStatus } from '../../api/obj
 import { advanceStatus } from '../../api/task-lifecycle';
 import type { ComponentLogger } from '../../runtime';
 import type { MemoryStore, WriteTx } from '../../store';
+import { DEFAULT_SLICE, type SliceLimits, WorkSlice } from '../work-slice';
 
+/** One write() call: resolves once each of its keys has been committed, rejects if a batch holding one failed. */
 interface Waiter {
+  /** Its keys still queued or in flight. */
+  remaining: number;
   resolve(): void;
   reject(err: unknown): void;
 }
 
-interface Pending<V> {
-  entries: Map<string, V>;
-  /** One per write() call; each resolves once the batch holding its entries has committed. */
+interface Queued<V> {
+  value: V;
+  /** The calls that queued this key since it was last taken into a batch. */
   waiters: Waiter[];
 }
 
@@ -47,11 +54,14 @@ interface BatchedWriterOptions<V> {
   apply(tx: WriteTx, key: string, value: V): void;
   /** Runs the flush after the current macrotask, so writes queued in one turn share a batch. */
   defer?: Defer;
+  /** How much of the queue one batch takes (default DEFAULT_SLICE). */
+  slice?: Readonly<SliceLimits>;
 }
 
 /** Keyed writes queued, merged per key and committed in store batches, at most one in flight. */
 class BatchedWriter<V> {
-  private pending: Pending<V> = { entries: new Map(), waiters: [] };
+  /** Keys waiting for a batch, in the order first queued. */
+  private pending = new Map<string, Queued<V>>();
   private scheduled = false;
   private inFlight: Promise<void> | null = null;
   private stopped = false;
@@ -65,15 +75,20 @@ class BatchedWriter<V> {
   /** Queues `entries`; resolves once they are committed (or found to change nothing). */
   write(entries: Iterable<readonly [string, V]>): Promise<void> {
     if (this.stopped) return Promise.reject(new ApiError('Unavailable', 'the dispatcher is stopped'));
-    let any = false;
-    for (const [key, value] of entries) {
-      const queued = this.pending.entries.get(key);
-      this.pending.entries.set(key, queued === undefined ? value : this.options.merge(queued, value));
-      any = true;
-    }
-    if (!any) return Promise.resolve();
+    const list = [...entries];
+    if (list.length === 0) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
-      this.pending.waiters.push({ resolve, reject });
+      const waiter: Waiter = { remaining: 0, resolve, reject };
+      for (const [key, value] of list) {
+        const queued = this.pending.get(key);
+        if (queued === undefined) this.pending.set(key, { value, waiters: [waiter] });
+        else {
+          queued.value = this.options.merge(queued.value, value);
+          if (queued.waiters.includes(waiter)) continue; // the same key twice in one call
+          queued.waiters.push(waiter);
+        }
+        waiter.remaining++;
+      }
       this.schedule();
     });
   }
@@ -88,14 +103,14 @@ class BatchedWriter<V> {
   stop(): void {
     this.stopped = true;
     const dropped = this.pending;
-    this.pending = { entries: new Map(), waiters: [] };
+    this.pending = new Map();
     const err = new ApiError('Unavailable', `the dispatcher stopped before the ${this.options.what} was written`);
-    for (const w of dropped.waiters) w.reject(err);
+    for (const queued of dropped.values()) for (const w of queued.waiters) w.reject(err);
     this.notifyIdle();
   }
 
   private isIdle(): boolean {
-    return this.pending.waiters.length === 0 && this.inFlight === null && !this.scheduled;
+    return this.pending.size === 0 && this.inFlight === null && !this.scheduled;
   }
 
   private schedule(): void {
@@ -108,26 +123,31 @@ class BatchedWriter<V> {
   }
 
   private flush(): void {
-    if (this.stopped || this.pending.waiters.length === 0) {
+    if (this.stopped || this.pending.size === 0) {
       this.notifyIdle();
       return;
     }
-    const batch = this.pending;
-    this.pending = { entries: new Map(), waiters: [] };
-    this.inFlight = this.commit(batch).finally(() => {
+    this.inFlight = this.commit().finally(() => {
       this.inFlight = null;
-      if (this.pending.waiters.length > 0) this.schedule();
+      if (this.pending.size > 0) this.schedule();
       else this.notifyIdle();
     });
   }
 
-  private async commit(batch: Pending<V>): Promise<void> {
+  /** Commits one slice of the queue, taken when the store runs the batch (so late arrivals may join it). */
+  private async commit(): Promise<void> {
     const { store, logger, what, apply } = this.options;
+    const taken: Queued<V>[] = [];
     try {
       await store.batch((b) => {
-        for (const [key, value] of batch.entries) {
+        const slice = new WorkSlice(this.options.slice ?? DEFAULT_SLICE);
+        for (const [key, queued] of this.pending) {
+          if (slice.spent) break;
+          this.pending.delete(key);
+          taken.push(queued);
+          slice.add();
           try {
-            b.update((tx) => apply(tx, key, value));
+            b.update((tx) => apply(tx, key, queued.value));
           } catch (err) {
             // One bad update must not keep the others out of the batch.
             logger.warn(`${what} update rejected`, { key, error: String(err) });
@@ -135,11 +155,13 @@ class BatchedWriter<V> {
         }
       });
     } catch (err) {
-      logger.warn(`${what} batch failed`, { entries: batch.entries.size, error: err instanceof Error ? err.message : String(err) });
-      for (const w of batch.waiters) w.reject(err);
+      logger.warn(`${what} batch failed`, { entries: taken.length, error: err instanceof Error ? err.message : String(err) });
+      for (const queued of taken) for (const w of queued.waiters) w.reject(err);
       return;
     }
-    for (const w of batch.waiters) w.resolve();
+    for (const queued of taken) {
+      for (const w of queued.waiters) if (--w.remaining === 0) w.resolve();
+    }
   }
 
   private notifyIdle(): void {
@@ -185,11 +207,12 @@ export function applyStatusUpdate(node: Node, update: NodeStatusUpdate): Node | 
 export class NodeStatusWriter {
   private readonly writer: BatchedWriter<NodeStatusUpdate>;
 
-  constructor(store: MemoryStore, logger: ComponentLogger, defer?: Defer) {
+  constructor(store: MemoryStore, logger: ComponentLogger, defer?: Defer, slice?: Readonly<SliceLimits>) {
     this.writer = new BatchedWriter({
       store,
       logger,
       defer,
+      slice,
       what: 'node status',
       merge: mergeNodeUpdates,
       apply: (tx, nodeId, update) => {
@@ -235,11 +258,12 @@ export class TaskStatusWriter {
   private readonly writer: BatchedWriter<TaskReport>;
   private ignoredCount = 0;
 
-  constructor(store: MemoryStore, logger: ComponentLogger, defer?: Defer) {
+  constructor(store: MemoryStore, logger: ComponentLogger, defer?: Defer, slice?: Readonly<SliceLimits>) {
     this.writer = new BatchedWriter({
       store,
       logger,
       defer,
+      slice,
       what: 'task status',
       merge: mergeTaskReports,
       apply: (tx, taskId, { nodeId, status }) => {
