@@ -114,6 +114,9 @@ type LeaderListener = (leaderId: NodeId, term: number) => void;
 
 const silentLogger: RaftLogger = { debug() {}, info() {}, warn() {} };
 
+/** Milliseconds of applying committed entries after which the runner yields before the next one. */
+const APPLY_SLICE_MS = 10;
+
 export class RaftRunner implements Proposer {
   readonly id: NodeId;
   private readonly node: RawNode;
@@ -438,7 +441,8 @@ export class RaftRunner implements Proposer {
     if (late.length > 0) this.opts.transport.send(late);
     // 3. Apply, and answer the waiting callers.
     if (ready.snapshot) this.restoreSnapshot(ready.snapshot);
-    for (const entry of ready.committedEntries) this.applyEntry(entry);
+    await this.applyCommitted(ready.committedEntries);
+    if (this.stopped) return;
     for (const readState of ready.readStates) this.onReadState(readState.index, new TextDecoder().decode(readState.context));
     this.releaseReads();
     if (ready.softState) this.onSoftState(ready.softState.leaderId, ready.softState.role);
@@ -480,6 +484,24 @@ export class RaftRunner implements Proposer {
     this.applied = snapshot.metadata.index;
     this.snapshotIndex = snapshot.metadata.index;
     this.syncPeers();
+  }
+
+  /**
+   * Applies entries in order, handing the event loop back between two of them once APPLY_SLICE_MS
+   * have been spent: a follower catching up, or a leader whose commit covers several store batches,
+   * would otherwise apply them all in one stretch while heartbeats and (in the desktop app) the UI
+   * wait. Ticks and messages arriving meanwhile only step the core, as during a disk write.
+   */
+  private async applyCommitted(entries: readonly Entry[]): Promise<void> {
+    let sliceStart = this.scheduler.now();
+    for (const [i, entry] of entries.entries()) {
+      if (i > 0 && this.scheduler.now() - sliceStart >= APPLY_SLICE_MS) {
+        await new Promise<void>((resolve) => this.scheduler.defer(resolve));
+        if (this.stopped) return;
+        sliceStart = this.scheduler.now();
+      }
+      this.applyEntry(entry);
+    }
   }
 
   private applyEntry(entry: Entry): void {

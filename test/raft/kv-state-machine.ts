@@ -4,8 +4,11 @@ import type { StateMachine } from '../../agent/raft/state-machine';
 export class KvStateMachine implements StateMachine {
   readonly data = new Map<string, string>();
   appliedIndex = 0;
+  /** Called before each apply (a test makes applies slow with it). */
+  onApply: (() => void) | undefined;
 
   apply(payload: Uint8Array, index: number): unknown {
+    this.onApply?.();
     const text = new TextDecoder().decode(payload);
     const cut = text.indexOf('=');
     const key = text.slice(0, cut);
