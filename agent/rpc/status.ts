@@ -24,6 +24,8 @@ const CODE_BY_STATUS = new Map<grpc.status, ErrorCode>(
 
 /** Carries our code in metadata too: ABORTED alone cannot tell Conflict from other aborts. */
 const ERROR_CODE_KEY = 'swarmdesk-error-code';
+/** The input field an error blames (ApiError details.field), so it survives a follower's relay. */
+const ERROR_FIELD_KEY = 'swarmdesk-error-field';
 
 /** A grpc status error that services pass to their callback or emit; grpc-js sends code and details. */
 export class RpcStatusError extends Error implements grpc.ServerErrorResponse {
@@ -35,10 +37,12 @@ export class RpcStatusError extends Error implements grpc.ServerErrorResponse {
     readonly code: grpc.status,
     message: string,
     errorCode?: ErrorCode,
+    field?: string,
   ) {
     super(message);
     this.details = message;
     if (errorCode !== undefined) this.metadata.set(ERROR_CODE_KEY, errorCode);
+    if (field !== undefined) this.metadata.set(ERROR_FIELD_KEY, field);
   }
 }
 
@@ -67,12 +71,17 @@ export function isServiceError(err: unknown): err is grpc.ServiceError {
  */
 export function toServerError(err: unknown, report?: (err: unknown) => void): grpc.ServerErrorResponse {
   if (err instanceof RpcStatusError) return err;
-  if (isApiError(err)) return new RpcStatusError(STATUS_BY_CODE[err.code], err.message, err.code);
+  if (isApiError(err)) {
+    const field = err.details.field;
+    return new RpcStatusError(STATUS_BY_CODE[err.code], err.message, err.code, typeof field === 'string' ? field : undefined);
+  }
   if (isServiceError(err)) {
     // A forwarded call's failure: pass the leader's answer through unchanged.
     const forwarded = new RpcStatusError(err.code, err.details);
-    const code = err.metadata?.get(ERROR_CODE_KEY)[0];
-    if (typeof code === 'string') forwarded.metadata.set(ERROR_CODE_KEY, code);
+    for (const key of [ERROR_CODE_KEY, ERROR_FIELD_KEY]) {
+      const value = err.metadata?.get(key)[0];
+      if (typeof value === 'string') forwarded.metadata.set(key, value);
+    }
     return forwarded;
   }
   if (err instanceof Error && typeof (err as Partial<grpc.ServerErrorResponse>).code === 'number') {
@@ -93,5 +102,6 @@ export function fromServiceError(err: unknown, target: string): ApiError {
   if (err.code === grpc.status.DEADLINE_EXCEEDED) {
     return new ApiError('Unavailable', `${target} did not answer in time`);
   }
-  return new ApiError(code, err.details);
+  const field = err.metadata?.get(ERROR_FIELD_KEY)[0];
+  return new ApiError(code, err.details, typeof field === 'string' ? { details: { field } } : {});
 }

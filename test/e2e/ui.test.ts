@@ -345,15 +345,19 @@ describe.skipIf(skipped)('the UI end to end: browser mode in Chromium, a real ma
     expect(elsewhere).toBe(5);
   }, 180_000);
 
-  it('a name already in use is refused by the server, and the form says so', async () => {
+  it('a name already in use is refused by the server, and the form says so under the Name field', async () => {
     await tab('Services').click();
     await hasText(page.getByRole('table', { name: 'Services' }).getByRole('row', { name: SERVICE, exact: true }).getByTestId('replicas'), '5/5');
     await page.getByRole('button', { name: 'Create service' }).click();
     const dialog = page.getByRole('dialog', { name: 'Create a service' });
-    await dialog.getByLabel(label('Name')).fill(SERVICE);
+    const name = dialog.getByLabel(label('Name'));
+    await name.fill(SERVICE);
     await dialog.getByLabel(label('Image')).fill('swarmdesk-test:1');
     await dialog.getByRole('button', { name: 'Create service' }).click();
-    await containsText(dialog.getByTestId('service-form-error'), `service name "${SERVICE}" is already in use`);
+    // AlreadyExists on spec.name: the control API's sentence is the Name field's message.
+    await hasDescription(name, new RegExp(`^service name "${SERVICE}" is already in use by service \\w+$`));
+    await hasAttribute(name, 'aria-invalid', 'true');
+    await focused(name);
     await visible(dialog);
     await dialog.getByRole('button', { name: 'Cancel' }).click();
     await hidden(dialog);

@@ -91,7 +91,10 @@ export class ServiceHandlers {
     const id = newId();
     await this.store.update((tx) => {
       const existing = tx.getByName('service', spec.name);
-      if (existing !== undefined) throw new ApiError('AlreadyExists', `service name "${spec.name}" is already in use by service ${existing.id}`);
+      if (existing !== undefined) {
+        // The field is named so a form can put the refusal under its Name input (electron/main/errors.ts).
+        throw new ApiError('AlreadyExists', `service name "${spec.name}" is already in use by service ${existing.id}`, { details: { field: 'spec.name' } });
+      }
       tx.create('service', { id, spec, specVersion: 1, status: {} });
     });
     return { service: this.view(this.service(id)) };
