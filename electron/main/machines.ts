@@ -86,10 +86,11 @@ export class Machines {
   async start(request: StartProvisioningRequest): Promise<ProvisionJobRef> {
     const { kind, machine } = request;
     const id = machineKey(machine);
-    if (machine.rememberSecrets === false) await this.forgetSecrets(id);
     const given = machine.rememberSecrets === true ? secretsOf(machine) : {};
     const completed = await this.withRememberedSecrets(id, machine);
     const target = machineRequest(completed);
+    // Forgotten after use: this job may still log in with what was remembered until now.
+    if (machine.rememberSecrets === false) await this.forgetSecrets(id);
     target.id = id;
     // The VM joins this app's manager: through the host the user gave, else the address this machine
     // reached the VM from (the provisioner's default), on the port the manager listens on.
