@@ -11,6 +11,7 @@ import { TableStyles } from './components/TableStyles';
 import { SetupPage } from './pages/SetupPage';
 import { Shell } from './Shell';
 import { startSync } from './store/cluster-sync';
+import { startMachinesSync } from './store/machines-sync';
 import { useConnectionError, useLocalNode, useSettings } from './store/hooks';
 import { buildTheme } from './theme';
 
@@ -41,6 +42,7 @@ export function App() {
   const mode = settings.theme === 'system' ? (systemDark ? 'dark' : 'light') : settings.theme;
   const theme = useMemo(() => buildTheme(mode), [mode]);
   useEffect(startSync, []);
+  useEffect(startMachinesSync, []);
   useEffect(() => {
     document.documentElement.dataset.theme = mode;
   }, [mode]);

@@ -10,8 +10,10 @@ import Typography from '@mui/material/Typography';
 import type { LocalNodeState } from '../../electron/contract';
 import { StatusIndicator } from './components/StatusIndicator';
 import { ThemeSelect } from './components/ThemeSelect';
+import { MachinesPage } from './pages/MachinesPage';
 import { NodesPage } from './pages/NodesPage';
 import { OverviewPage } from './pages/OverviewPage';
+import { ProvisionPrompts } from './pages/ProvisionPrompts';
 import { ServicePage } from './pages/ServicePage';
 import { ServicesPage } from './pages/ServicesPage';
 import { TasksPage } from './pages/TasksPage';
@@ -22,6 +24,7 @@ import { navigate, topPage, useRoute, type Route, type TopPage } from './store/r
 const PAGES: readonly (readonly [TopPage, string])[] = [
   ['overview', 'Overview'],
   ['nodes', 'Nodes'],
+  ['machines', 'Machines'],
   ['services', 'Services'],
   ['tasks', 'Tasks'],
 ];
@@ -32,6 +35,8 @@ function CurrentPage({ route }: { route: Route }) {
       return <OverviewPage />;
     case 'nodes':
       return <NodesPage nodeId={route.nodeId} />;
+    case 'machines':
+      return <MachinesPage />;
     case 'services':
       return <ServicesPage />;
     case 'service':
@@ -98,6 +103,7 @@ export function Shell({ localNode }: { localNode: LocalNodeState }) {
       <Box component="main" id="page" role="tabpanel" aria-labelledby={`page-tab-${current}`} sx={{ display: 'flex', flexDirection: 'column', flex: 1, minHeight: 0, overflow: 'auto' }}>
         <CurrentPage route={route} />
       </Box>
+      <ProvisionPrompts />
     </Box>
   );
 }

@@ -17,12 +17,16 @@ export interface TextInputProps {
   numeric?: boolean;
   autoFocus?: boolean;
   testId?: string;
+  /** `password`: typed text is hidden and browsers offer no autofill. */
+  type?: 'text' | 'password';
 }
 
-export function TextInput({ label, value, onChange, error, help, placeholder, disabled, required, numeric, autoFocus, testId }: TextInputProps) {
+export function TextInput({ label, value, onChange, error, help, placeholder, disabled, required, numeric, autoFocus, testId, type }: TextInputProps) {
   return (
     <TextField
       size="small"
+      type={type ?? 'text'}
+      autoComplete={type === 'password' ? 'new-password' : undefined}
       label={label}
       value={value}
       onChange={(event) => onChange(event.target.value)}

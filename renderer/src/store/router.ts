@@ -8,11 +8,12 @@ import { createValueStore } from './value-store';
 export type Route =
   | { page: 'overview' }
   | { page: 'nodes'; nodeId?: string }
+  | { page: 'machines' }
   | { page: 'services' }
   | { page: 'service'; serviceId: string; tab?: 'tasks' | 'progress' | 'logs' }
   | { page: 'tasks'; serviceId?: string; nodeId?: string };
 
-export type TopPage = 'overview' | 'nodes' | 'services' | 'tasks';
+export type TopPage = 'overview' | 'nodes' | 'machines' | 'services' | 'tasks';
 
 const routeStore = createValueStore<Route>({ page: 'overview' });
 
