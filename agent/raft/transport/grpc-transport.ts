@@ -1,6 +1,6 @@
 /**
- * Raft over gRPC: one long-lived bidirectional stream from this member to each peer. Outgoing frames go
- * on our stream to the peer; the peer's messages arrive on the stream it opened to us. The server side
+ * Raft over gRPC: long-lived bidirectional streams from this member to each peer (two, on one
+ * connection: bulk and control, see laneOf). Outgoing frames go on our streams to the peer; the peer's messages arrive on the stream it opened to us. The server side
  * answers only snapshot acks. Credentials are injected: mutual TLS is configured by the node, not here.
  */
 import * as grpc from '@grpc/grpc-js';
@@ -128,11 +128,23 @@ export class GrpcRaftTransport implements RaftTransport {
   }
 }
 
-/** The outgoing side of one peer link: a stream opened lazily and reopened after failures. */
+/**
+ * Which of a peer's two streams a message takes. Entries (appends, forwarded proposals) and snapshots
+ * can be megabytes and move at the pace HTTP/2 flow control allows: 64 KiB per window update, each
+ * needing a turn of both event loops. On busy managers that is slow, and a heartbeat queued behind
+ * them would arrive after the followers' election timeout, moving leadership for nothing (seen with
+ * 1,000 nodes). So heartbeats, votes, responses and commit-only appends take a stream of their own.
+ * Raft tolerates messages reordered between the two, as it tolerates any network reordering.
+ */
+function laneOf(message: Message): 'bulk' | 'control' {
+  return message.snapshot !== undefined || message.entries.length > 0 ? 'bulk' : 'control';
+}
+
+/** The outgoing side of one peer link: one connection, two streams (bulk and control, see laneOf). */
 class PeerStream {
   private client: grpc.Client | undefined;
-  private call: grpc.ClientDuplexStream<Buffer, Buffer> | undefined;
-  private retryAt = 0;
+  private readonly bulk: Lane;
+  private readonly control: Lane;
   private nextTransferId = 1;
   private readonly pendingSnapshots = new Set<number>();
   private closed = false;
@@ -142,10 +154,32 @@ class PeerStream {
     readonly address: string,
     private readonly options: GrpcRaftTransportOptions,
     private readonly events: () => TransportEvents | undefined,
-  ) {}
+  ) {
+    const lane = (onData?: (data: Buffer) => void) =>
+      new Lane(
+        () => this.connect(),
+        options,
+        () => this.onLaneEnd(),
+        onData,
+      );
+    this.bulk = lane((data) => this.onAck(data));
+    this.control = lane();
+  }
 
   send(messages: Message[]): void {
-    const call = this.openStream();
+    if (this.closed) {
+      this.reportDropped(messages);
+      return;
+    }
+    const bulk: Message[] = [];
+    const control: Message[] = [];
+    for (const message of messages) (laneOf(message) === 'bulk' ? bulk : control).push(message);
+    if (control.length > 0) this.sendOn(this.control, control);
+    if (bulk.length > 0) this.sendOn(this.bulk, bulk);
+  }
+
+  private sendOn(lane: Lane, messages: Message[]): void {
+    const call = lane.open();
     if (!call) {
       this.reportDropped(messages);
       return;
@@ -172,21 +206,9 @@ class PeerStream {
     for (const frame of snapshotChunks(transferId, encodeMessage(message), chunkSize)) call.write(encodeFrame(frame));
   }
 
-  private openStream(): grpc.ClientDuplexStream<Buffer, Buffer> | undefined {
-    if (this.closed) return undefined;
-    if (this.call) return this.call;
-    if (Date.now() < this.retryAt) return undefined;
+  private connect(): grpc.Client {
     this.client ??= new RaftClient(this.address, this.options.channelCredentials, this.options.channelOptions);
-    const call = this.client.makeBidiStreamRequest<Buffer, Buffer>(
-      raftServiceDefinition.stream.path,
-      (value: Buffer) => value,
-      (value: Buffer) => value,
-    );
-    call.on('data', (data: Buffer) => this.onAck(data));
-    call.on('error', () => this.onStreamEnd(call));
-    call.on('end', () => this.onStreamEnd(call));
-    this.call = call;
-    return call;
+    return this.client;
   }
 
   private onAck(data: Buffer): void {
@@ -200,15 +222,14 @@ class PeerStream {
     this.events()?.onSnapshotStatus(this.id, frame.ok);
   }
 
-  private onStreamEnd(call: grpc.ClientDuplexStream<Buffer, Buffer>): void {
-    if (this.call !== call) return;
-    this.call = undefined;
-    this.retryAt = Date.now() + (this.options.reconnectDelayMs ?? 100);
+  /** A stream failed or ended: snapshots in flight on it are lost (they travel on the bulk lane). */
+  private onLaneEnd(): void {
+    if (this.closed) return;
     for (const transferId of this.pendingSnapshots) {
       this.pendingSnapshots.delete(transferId);
       this.events()?.onSnapshotStatus(this.id, false);
     }
-    if (!this.closed) this.events()?.onUnreachable(this.id);
+    this.events()?.onUnreachable(this.id);
   }
 
   private reportDropped(messages: Message[]): void {
@@ -219,9 +240,54 @@ class PeerStream {
 
   close(): void {
     this.closed = true;
-    this.call?.end();
-    this.call = undefined;
+    this.bulk.close();
+    this.control.close();
     this.client?.close();
     this.client = undefined;
+  }
+}
+
+/** One stream to a peer, opened lazily and reopened (after a short delay) once it fails. */
+class Lane {
+  private call: grpc.ClientDuplexStream<Buffer, Buffer> | undefined;
+  private retryAt = 0;
+  private closed = false;
+
+  constructor(
+    private readonly client: () => grpc.Client,
+    private readonly options: GrpcRaftTransportOptions,
+    private readonly onEnd: () => void,
+    private readonly onData?: (data: Buffer) => void,
+  ) {}
+
+  open(): grpc.ClientDuplexStream<Buffer, Buffer> | undefined {
+    if (this.closed) return undefined;
+    if (this.call) return this.call;
+    if (Date.now() < this.retryAt) return undefined;
+    const call = this.client().makeBidiStreamRequest<Buffer, Buffer>(
+      raftServiceDefinition.stream.path,
+      (value: Buffer) => value,
+      (value: Buffer) => value,
+    );
+    const onData = this.onData;
+    // Reading keeps the stream flowing even where nothing is expected back.
+    call.on('data', (data: Buffer) => onData?.(data));
+    call.on('error', () => this.ended(call));
+    call.on('end', () => this.ended(call));
+    this.call = call;
+    return call;
+  }
+
+  private ended(call: grpc.ClientDuplexStream<Buffer, Buffer>): void {
+    if (this.call !== call) return;
+    this.call = undefined;
+    this.retryAt = Date.now() + (this.options.reconnectDelayMs ?? 100);
+    if (!this.closed) this.onEnd();
+  }
+
+  close(): void {
+    this.closed = true;
+    this.call?.end();
+    this.call = undefined;
   }
 }
