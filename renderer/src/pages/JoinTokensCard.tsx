@@ -9,11 +9,13 @@ import { useCallback, useEffect, useState } from 'react';
 import type { JoinTokensView } from '../../../electron/contract';
 import type { NodeRole } from '../../../agent/api/objects';
 import { swarmdesk } from '../api';
-import { ConfirmDialog } from '../components/ConfirmDialog';
 import { CopyButton } from '../components/CopyButton';
+import { lazyComponent, WhenFirstOpen } from '../components/lazy';
 import { useNotify } from '../components/Notifier';
 import { errorMessage } from '../format';
 import { useLocalNode } from '../store/hooks';
+
+const ConfirmDialog = lazyComponent(() => import('../components/ConfirmDialog').then((m) => m.ConfirmDialog));
 
 const TITLES: Readonly<Record<NodeRole, string>> = { worker: 'Worker', manager: 'Manager' };
 
@@ -98,20 +100,22 @@ export function JoinTokensCard() {
           </Typography>
         )}
       </CardContent>
-      <ConfirmDialog
-        open={rotating !== undefined}
-        title={`Rotate the ${lastRotated} join token?`}
-        confirmLabel="Rotate"
-        danger
-        onClose={() => setRotating(undefined)}
-        onConfirm={async () => {
-          if (rotating === undefined) return;
-          setTokens(await swarmdesk.rotateJoinToken({ role: rotating }));
-          notify.success(`The ${rotating} join token was rotated`);
-        }}
-      >
-        The current token stops working at once: machines that have not joined yet need the new one. Nodes already in the cluster are not affected.
-      </ConfirmDialog>
+      <WhenFirstOpen when={rotating !== undefined}>
+        <ConfirmDialog
+          open={rotating !== undefined}
+          title={`Rotate the ${lastRotated} join token?`}
+          confirmLabel="Rotate"
+          danger
+          onClose={() => setRotating(undefined)}
+          onConfirm={async () => {
+            if (rotating === undefined) return;
+            setTokens(await swarmdesk.rotateJoinToken({ role: rotating }));
+            notify.success(`The ${rotating} join token was rotated`);
+          }}
+        >
+          The current token stops working at once: machines that have not joined yet need the new one. Nodes already in the cluster are not affected.
+        </ConfirmDialog>
+      </WhenFirstOpen>
     </Card>
   );
 }

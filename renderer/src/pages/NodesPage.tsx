@@ -4,10 +4,12 @@ import type { NodeView } from '../../../electron/contract';
 import { Page, PageHeader } from '../components/PageHeader';
 import { RowLink, TextChip } from '../components/StateChip';
 import { VirtualTable, type Column } from '../components/VirtualTable';
+import { lazyComponent, WhenFirstOpen } from '../components/lazy';
 import { formatBytes, formatCpus, managerStatusText, nodeAddress, nodeName, shortId } from '../format';
 import { useNodes } from '../store/hooks';
 import { navigate } from '../store/router';
-import { NodeDrawer } from './NodeDrawer';
+
+const NodeDrawer = lazyComponent(() => import('./NodeDrawer').then((m) => m.NodeDrawer));
 
 const COLUMNS: readonly Column<NodeView>[] = [
   {
@@ -39,7 +41,9 @@ export function NodesPage({ nodeId }: { nodeId: string | undefined }) {
     <Page label="Nodes">
       <PageHeader title="Nodes" subtitle={`${rows.length} node${rows.length === 1 ? '' : 's'}`} />
       <VirtualTable label="Nodes" testId="nodes-table" rows={rows} columns={COLUMNS} rowKey={(node) => node.id} rowName={nodeName} emptyText="No nodes yet." selectedKey={nodeId} minWidth={1100} />
-      <NodeDrawer nodeId={nodeId} onClose={() => navigate({ page: 'nodes' })} />
+      <WhenFirstOpen when={nodeId !== undefined}>
+        <NodeDrawer nodeId={nodeId} onClose={() => navigate({ page: 'nodes' })} />
+      </WhenFirstOpen>
     </Page>
   );
 }

@@ -4,14 +4,17 @@
  */
 import Box from '@mui/material/Box';
 import Button from '@mui/material/Button';
-import { useState } from 'react';
+import { Suspense, useState } from 'react';
 import type { ServiceView } from '../../../electron/contract';
 import { swarmdesk } from '../api';
-import { ConfirmDialog } from '../components/ConfirmDialog';
+import { lazyComponent, WhenFirstOpen } from '../components/lazy';
 import { useNotify } from '../components/Notifier';
-import { ServiceFormDialog } from '../forms/ServiceFormDialog';
 import { navigate } from '../store/router';
-import { ScaleDialog } from './ScaleDialog';
+
+// Dialogs and the update form (with the spec schema) load the first time one is opened.
+const ConfirmDialog = lazyComponent(() => import('../components/ConfirmDialog').then((m) => m.ConfirmDialog));
+const ScaleDialog = lazyComponent(() => import('./ScaleDialog').then((m) => m.ScaleDialog));
+const ServiceFormDialog = lazyComponent(() => import('../forms/ServiceFormDialog').then((m) => m.ServiceFormDialog));
 
 type Open = 'scale' | 'update' | 'rollback' | 'remove' | undefined;
 
@@ -35,35 +38,41 @@ export function ServiceActions({ service, size = 'small', afterRemove }: { servi
       <Button size={size} color="error" onClick={() => setOpen('remove')}>
         Remove
       </Button>
-      {open === 'scale' && <ScaleDialog service={service} onClose={close} />}
-      {open === 'update' && <ServiceFormDialog service={service} onClose={close} />}
-      <ConfirmDialog
-        open={open === 'rollback'}
-        title={`Roll ${name} back?`}
-        confirmLabel="Roll back"
-        onClose={close}
-        onConfirm={async () => {
-          await swarmdesk.rollbackService({ serviceId: service.id });
-          notify.success(`${name} is rolling back to its previous spec`);
-        }}
-      >
-        The service goes back to the spec it had before its last update, replacing its tasks by its rollback policy.
-      </ConfirmDialog>
-      <ConfirmDialog
-        open={open === 'remove'}
-        title={`Remove ${name}?`}
-        confirmLabel="Remove"
-        danger
-        onClose={close}
-        onConfirm={async () => {
-          await swarmdesk.removeService({ serviceId: service.id });
-          notify.success(`${name} removed`);
-          if (afterRemove) afterRemove();
-          else navigate({ page: 'services' });
-        }}
-      >
-        {`Every task of ${name} is stopped and the service is deleted. This cannot be undone.`}
-      </ConfirmDialog>
+      <Suspense fallback={null}>
+        {open === 'scale' && <ScaleDialog service={service} onClose={close} />}
+        {open === 'update' && <ServiceFormDialog service={service} onClose={close} />}
+      </Suspense>
+      <WhenFirstOpen when={open === 'rollback'}>
+        <ConfirmDialog
+          open={open === 'rollback'}
+          title={`Roll ${name} back?`}
+          confirmLabel="Roll back"
+          onClose={close}
+          onConfirm={async () => {
+            await swarmdesk.rollbackService({ serviceId: service.id });
+            notify.success(`${name} is rolling back to its previous spec`);
+          }}
+        >
+          The service goes back to the spec it had before its last update, replacing its tasks by its rollback policy.
+        </ConfirmDialog>
+      </WhenFirstOpen>
+      <WhenFirstOpen when={open === 'remove'}>
+        <ConfirmDialog
+          open={open === 'remove'}
+          title={`Remove ${name}?`}
+          confirmLabel="Remove"
+          danger
+          onClose={close}
+          onConfirm={async () => {
+            await swarmdesk.removeService({ serviceId: service.id });
+            notify.success(`${name} removed`);
+            if (afterRemove) afterRemove();
+            else navigate({ page: 'services' });
+          }}
+        >
+          {`Every task of ${name} is stopped and the service is deleted. This cannot be undone.`}
+        </ConfirmDialog>
+      </WhenFirstOpen>
     </Box>
   );
 }

@@ -11,16 +11,18 @@ import { TaskState } from '../../../agent/api/objects';
 import { Page, PageHeader } from '../components/PageHeader';
 import { TextChip } from '../components/StateChip';
 import { VirtualTable } from '../components/VirtualTable';
+import { lazyComponent, PageSuspense, WhenFirstOpen } from '../components/lazy';
 import { publishedPortsText, serviceModeText, taskName } from '../format';
 import { useNodeNames, useNow, useService, useSyncPhase, useTasks } from '../store/hooks';
 import { serviceHealth } from '../store/overview';
 import { navigate } from '../store/router';
 import { filterTasks, NO_TASK_FILTER } from '../store/task-filter';
-import { LogsPanel } from './LogsPanel';
-import { RolloutView } from './RolloutView';
 import { ServiceActions } from './ServiceActions';
 import { taskColumns } from './task-columns';
-import { TaskDrawer } from './TaskDrawer';
+
+const LogsPanel = lazyComponent(() => import('./LogsPanel').then((m) => m.LogsPanel));
+const RolloutView = lazyComponent(() => import('./RolloutView').then((m) => m.RolloutView));
+const TaskDrawer = lazyComponent(() => import('./TaskDrawer').then((m) => m.TaskDrawer));
 
 type Section = 'tasks' | 'progress' | 'logs';
 
@@ -80,10 +82,14 @@ export function ServicePage({ serviceId, tab }: { serviceId: string; tab: Sectio
             <VirtualTable label={`Tasks of ${name}`} testId="service-tasks-table" rows={rows} columns={columns} rowKey={(task) => task.id} rowName={taskName} emptyText="No tasks." minWidth={1100} />
           </>
         )}
-        {section === 'progress' && <RolloutView service={service} />}
-        {section === 'logs' && <LogsPanel service={service} tasks={serviceTasks} />}
+        <PageSuspense>
+          {section === 'progress' && <RolloutView service={service} />}
+          {section === 'logs' && <LogsPanel service={service} tasks={serviceTasks} />}
+        </PageSuspense>
       </Box>
-      <TaskDrawer taskId={openTask} onClose={() => setOpenTask(undefined)} onSelect={setOpenTask} />
+      <WhenFirstOpen when={openTask !== undefined}>
+        <TaskDrawer taskId={openTask} onClose={() => setOpenTask(undefined)} onSelect={setOpenTask} />
+      </WhenFirstOpen>
     </Page>
   );
 }

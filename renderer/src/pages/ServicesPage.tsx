@@ -1,16 +1,18 @@
 /** Every service with its replicas and update status; create, scale, update, roll back, remove. */
 import Button from '@mui/material/Button';
-import { useMemo, useState } from 'react';
+import { Suspense, useMemo, useState } from 'react';
 import type { ServiceView } from '../../../electron/contract';
 import { Page, PageHeader } from '../components/PageHeader';
 import { RowLink, TextChip } from '../components/StateChip';
 import { VirtualTable, type Column } from '../components/VirtualTable';
-import { ServiceFormDialog } from '../forms/ServiceFormDialog';
+import { lazyComponent } from '../components/lazy';
 import { publishedPortsText, serviceModeText } from '../format';
 import { useServices } from '../store/hooks';
 import { serviceHealth } from '../store/overview';
 import { navigate } from '../store/router';
 import { ServiceActions } from './ServiceActions';
+
+const ServiceFormDialog = lazyComponent(() => import('../forms/ServiceFormDialog').then((m) => m.ServiceFormDialog));
 
 const COLUMNS: readonly Column<ServiceView>[] = [
   {
@@ -49,7 +51,11 @@ export function ServicesPage() {
         </Button>
       </PageHeader>
       <VirtualTable label="Services" testId="services-table" rows={rows} columns={COLUMNS} rowKey={(service) => service.id} rowName={(service) => service.spec.name} emptyText="No services yet: create one." minWidth={1150} rowHeight={48} />
-      {creating && <ServiceFormDialog onClose={() => setCreating(false)} />}
+      {creating && (
+        <Suspense fallback={null}>
+          <ServiceFormDialog onClose={() => setCreating(false)} />
+        </Suspense>
+      )}
     </Page>
   );
 }

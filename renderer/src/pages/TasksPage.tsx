@@ -5,12 +5,14 @@ import { useMemo, useState } from 'react';
 import { TASK_STATES } from '../../../agent/api/objects';
 import { Page, PageHeader } from '../components/PageHeader';
 import { VirtualTable } from '../components/VirtualTable';
+import { lazyComponent, WhenFirstOpen } from '../components/lazy';
 import { SelectInput } from '../forms/fields';
 import { nodeName, stateName, taskName } from '../format';
 import { useNodeNames, useNodes, useNow, useServices, useTasks } from '../store/hooks';
 import { filterTasks, NO_TASK_FILTER, type TaskFilter } from '../store/task-filter';
 import { taskColumns } from './task-columns';
-import { TaskDrawer } from './TaskDrawer';
+
+const TaskDrawer = lazyComponent(() => import('./TaskDrawer').then((m) => m.TaskDrawer));
 
 const STATE_OPTIONS: readonly (readonly [string, string])[] = [['', 'Any'], ...TASK_STATES.map((state): [string, string] => [String(state), stateName(state)])];
 
@@ -45,7 +47,9 @@ export function TasksPage({ initial }: { initial: Partial<TaskFilter> }) {
         </Button>
       </Box>
       <VirtualTable label="Tasks" testId="tasks-table" rows={rows} columns={columns} rowKey={(task) => task.id} rowName={taskName} emptyText={filtered ? 'No task matches these filters.' : 'No tasks yet.'} minWidth={1100} />
-      <TaskDrawer taskId={openTask} onClose={() => setOpenTask(undefined)} onSelect={setOpenTask} />
+      <WhenFirstOpen when={openTask !== undefined}>
+        <TaskDrawer taskId={openTask} onClose={() => setOpenTask(undefined)} onSelect={setOpenTask} />
+      </WhenFirstOpen>
     </Page>
   );
 }
