@@ -27,6 +27,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ControlClient } from '../../agent/api/control-client';
+import { ApiError } from '../../agent/api/errors';
 import { type ServiceSpec, type Task, TaskState } from '../../agent/api/objects';
 import { until } from '../cluster/harness';
 import { type ManagerCluster, type ManagerProcess, startManagers } from './converge-cluster';
@@ -79,6 +80,48 @@ const MANAGERS = 3;
 const JOIN_CONCURRENCY = 8;
 const CONVERGE_TIMEOUT_MS = 15 * 60_000;
 
+/** Control calls that failed because no leader was elected at that moment (an election in progress). */
+let callsDuringElections = 0;
+
+/**
+ * Runs a control call, retrying while no leader is elected: the bench reports an election (it counts
+ * them, and notes a leader change), it does not die of one. Other errors still end the run.
+ */
+async function throughElections<T>(call: () => Promise<T>, deadline = performance.now() + 120_000): Promise<T> {
+  for (;;) {
+    try {
+      return await call();
+    } catch (err) {
+      if (!(err instanceof ApiError && err.code === 'Unavailable') || performance.now() > deadline) throw err;
+      callsDuringElections++;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
+/**
+ * Creates a service through elections: a create whose answer was lost may have been committed, so a
+ * retry that finds the name taken looks the service up instead.
+ */
+async function createThroughElections(client: ControlClient, spec: ServiceSpec): Promise<{ service: { id: string } }> {
+  let attempted = false;
+  return throughElections(async () => {
+    try {
+      const created = await client.createService({ spec });
+      return created;
+    } catch (err) {
+      if (attempted && err instanceof ApiError && err.code === 'AlreadyExists') {
+        const { services } = await client.listServices({});
+        const found = services.find((s) => s.spec.name === spec.name);
+        if (found !== undefined) return { service: found };
+      }
+      throw err;
+    } finally {
+      attempted = true;
+    }
+  });
+}
+
 function ms(value: number): string {
   return value >= 10_000 ? `${(value / 1000).toFixed(1)} s` : value >= 1000 ? `${(value / 1000).toFixed(2)} s` : `${value.toFixed(0)} ms`;
 }
@@ -124,7 +167,7 @@ async function converge(client: ControlClient, leader: ManagerProcess, fleet: Wo
   const loadBefore = load1();
   const started = performance.now();
   const replicas = Array.from({ length: services }, (_, i) => Math.floor(tasks / services) + (i < tasks % services ? 1 : 0));
-  const create = (n: number, i: number) => client.createService({ spec: benchSpec(services === 1 ? name : `${name}-${i + 1}`, n) });
+  const create = (n: number, i: number) => createThroughElections(client, benchSpec(services === 1 ? name : `${name}-${i + 1}`, n));
   // Created one after another unless --all-at-once (before the orchestrators wrote in bounded pieces,
   // 30 services at once were one synchronous pass of 30,000 tasks and leadership flapped; BENCHMARKS.md).
   const created: Awaited<ReturnType<typeof create>>[] = [];
@@ -138,7 +181,9 @@ async function converge(client: ControlClient, leader: ManagerProcess, fleet: Wo
   let convergeMs: number | undefined;
   while (convergeMs === undefined) {
     // One call for one service; listServices counts every service's replicas in one call otherwise.
-    const counting = services === 1 ? client.getService({ serviceId: serviceIds[0] ?? '' }).then((r) => [r.service]) : client.listServices({}).then((r) => r.services);
+    const counting = throughElections(() =>
+      services === 1 ? client.getService({ serviceId: serviceIds[0] ?? '' }).then((r) => [r.service]) : client.listServices({}).then((r) => r.services),
+    );
     const [views, stats] = await Promise.all([counting, workersRunningMs === undefined ? fleet.stats() : undefined]);
     const running = views.filter((v) => ours.has(v.id)).reduce((n, v) => n + v.replicas.running, 0);
     const now = performance.now() - started;
@@ -149,7 +194,7 @@ async function converge(client: ControlClient, leader: ManagerProcess, fleet: Wo
   }
   const cpuAfter = await leader.usage(false);
   // The running count is the control API's; check the store's tasks one by one as well.
-  const listed = (await Promise.all(serviceIds.map((serviceId) => client.listTasks({ serviceId })))).flatMap((r) => r.tasks);
+  const listed = (await Promise.all(serviceIds.map((serviceId) => throughElections(() => client.listTasks({ serviceId }))))).flatMap((r) => r.tasks);
   const running = listed.filter((t) => t.status.state === TaskState.RUNNING && t.desiredState === TaskState.RUNNING);
   if (running.length !== tasks || listed.length !== tasks) throw new Error(`${name}: ${running.length} running of ${listed.length} tasks, expected ${tasks}`);
   return {
@@ -167,7 +212,12 @@ async function converge(client: ControlClient, leader: ManagerProcess, fleet: Wo
 }
 
 async function removeAndSettle(client: ControlClient, fleet: WorkerFleet, serviceIds: readonly string[]): Promise<void> {
-  for (const serviceId of serviceIds) await client.removeService({ serviceId });
+  // NotFound: a retried removal whose first answer was lost.
+  const gone = (err: unknown) => {
+    if (err instanceof ApiError && err.code === 'NotFound') return undefined;
+    throw err;
+  };
+  for (const serviceId of serviceIds) await throughElections(() => client.removeService({ serviceId }).catch(gone));
   await until('the services\' tasks to be gone', async () => {
     const [lists, stats] = await Promise.all([Promise.all(serviceIds.map((serviceId) => client.listTasks({ serviceId }))), fleet.stats()]);
     return lists.every((l) => l.tasks.length === 0) && stats.running === 0 ? true : undefined;
@@ -255,6 +305,7 @@ async function runScenario(scenario: Scenario): Promise<void> {
       await removeAndSettle(client, fleet, serviceIds);
     }
     const stats = await fleet.stats();
+    if (callsDuringElections > 0) log(`note: ${callsDuringElections} control call(s) found no leader elected and were retried`);
     if (stats.establishedTotal > scenario.workers) log(`note: ${stats.establishedTotal - scenario.workers} session(s) were re-established during the runs`);
     const converged = results.map((r) => r.convergeMs);
     log(`${scenario.name} median: ${ms(median(converged))} to converge (runs: ${converged.map(ms).join(', ')}); leader CPU median ${ms(median(results.map((r) => r.leaderCpuMs)))}; load average ${median(results.map((r) => r.load)).toFixed(1)}`);
