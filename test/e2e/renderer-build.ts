@@ -17,7 +17,7 @@ const RESULTS = join(REPO, 'test-results');
 const PRIVATE_PREFIX = 'e2e-renderer-';
 const COMPLETE = '.complete';
 /** What the renderer bundle is made of: its own sources and what they import from the contract and agent/api. */
-const SOURCES = ['renderer', 'electron/contract.ts', 'agent/api'].map((path) => join(REPO, path));
+const SOURCES = ['renderer', 'electron/contract.ts', 'electron/machine-input.ts', 'agent/api'].map((path) => join(REPO, path));
 
 function newestMtime(path: string): number {
   const info = statSync(path);

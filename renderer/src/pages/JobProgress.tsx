@@ -15,7 +15,7 @@ import { TextChip } from '../components/StateChip';
 
 const STATUS_TEXT: Readonly<Record<ProvisionStepState['status'], string>> = { running: 'running', ok: 'ok', failed: 'failed', skipped: 'skipped' };
 
-function StepRow({ step, lines }: { step: ProvisionStepState; lines: readonly string[] }) {
+function StepRow({ step, lines, saidBelow }: { step: ProvisionStepState; lines: readonly string[]; saidBelow: boolean }) {
   const [open, setOpen] = useState<boolean | undefined>(undefined);
   // Open by default while the step runs or once it failed; the user's choice wins.
   const shown = open ?? (step.status === 'running' || step.status === 'failed');
@@ -28,7 +28,7 @@ function StepRow({ step, lines }: { step: ProvisionStepState; lines: readonly st
         </Box>
         <Box sx={{ minWidth: 0 }}>
           <Typography variant="body2">{step.title}</Typography>
-          {step.message && (
+          {step.message && !saidBelow && (
             <Typography variant="body2" color={step.status === 'failed' ? 'error' : 'text.secondary'} data-testid="step-message" sx={{ overflowWrap: 'anywhere' }}>
               {step.message}
             </Typography>
@@ -89,11 +89,13 @@ export function JobProgress({ view }: { view: ProvisionJobView }) {
     }
     return map;
   }, [view.output]);
+  // The failed step's reason is the outcome's: said once, in the outcome below.
+  const failure = view.outcome !== undefined && !view.outcome.ok ? view.outcome.error.message : undefined;
   return (
     <Box sx={{ display: 'grid', gap: 1 }}>
       <Box component="ol" aria-label="Steps" sx={{ listStyle: 'none', p: 0, m: 0 }}>
         {view.steps.map((step) => (
-          <StepRow key={step.id} step={step} lines={byStep.get(step.id) ?? []} />
+          <StepRow key={step.id} step={step} lines={byStep.get(step.id) ?? []} saidBelow={step.status === 'failed' && step.message === failure} />
         ))}
       </Box>
       {view.steps.length === 0 && view.outcome === undefined && (

@@ -87,9 +87,16 @@ export async function retryJob(jobId: string, change: Partial<ProvisionMachineIn
   const entry = jobsStore.get().get(jobId);
   if (entry?.request === undefined) throw new Error('this window no longer holds what the job was started with: start it again from Add machine');
   if (change.trustFingerprint !== undefined) trusted.set(hostKeyName(entry.request.machine), change.trustFingerprint);
-  const next = await startJob({ ...entry.request, machine: { ...entry.request.machine, ...change } });
-  dismissJob(jobId);
-  updateJob(jobId, (old) => ({ ...(old as JobEntry), replacedBy: next }));
+  // Hidden before the new job's first events can show its card: never two cards for one attempt.
+  updateJob(jobId, (old) => ({ ...(old as JobEntry), dismissed: true }));
+  let next: string;
+  try {
+    next = await startJob({ ...entry.request, machine: { ...entry.request.machine, ...change } });
+  } catch (err) {
+    updateJob(jobId, (old) => ({ ...(old as JobEntry), dismissed: false }));
+    throw err;
+  }
+  updateJob(jobId, (old) => ({ ...(old as JobEntry), request: undefined, replacedBy: next }));
   return next;
 }
 
