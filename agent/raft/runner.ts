@@ -178,7 +178,9 @@ export class RaftRunner implements Proposer {
       applied: state.snapshotIndex,
       maxSizePerMsg: opts.maxSizePerMsg ?? 1024 * 1024,
       maxInflightMsgs: opts.maxInflightMsgs ?? 256,
-      maxInflightBytes: opts.maxInflightBytes ?? 32 * 1024 * 1024,
+      // Well under the transport's 32 MiB queue, so raft's own flow control holds a slow follower back
+      // before the transport has to drop anything (which made the leader re-send, and re-encode, all of it).
+      maxInflightBytes: opts.maxInflightBytes ?? 8 * 1024 * 1024,
       checkQuorum: true,
       preVote: true,
       // Followers apply up to a heartbeat later, and each write costs half the messages (see RaftConfig).

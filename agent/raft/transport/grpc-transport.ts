@@ -184,18 +184,19 @@ class PeerStream {
       this.reportDropped(messages);
       return;
     }
+    // Raft retransmits what is lost, so a peer that cannot keep up loses messages rather than
+    // growing our memory without bound. Checked before encoding: a leader once spent most of its
+    // CPU encoding megabytes of appends only to drop them here.
+    if (call.writableLength > (this.options.maxQueuedBytes ?? 32 * 1024 * 1024)) {
+      this.reportDropped(messages);
+      return;
+    }
     const ordinary: Uint8Array[] = [];
     for (const message of messages) {
       if (message.snapshot) this.sendSnapshot(call, message);
       else ordinary.push(encodeMessage(message));
     }
     if (ordinary.length === 0) return;
-    // Raft retransmits what is lost, so a peer that cannot keep up loses messages rather than
-    // growing our memory without bound.
-    if (call.writableLength > (this.options.maxQueuedBytes ?? 32 * 1024 * 1024)) {
-      this.events()?.onUnreachable(this.id);
-      return;
-    }
     call.write(encodeFrame({ kind: FrameKind.Messages, messages: ordinary }));
   }
 
