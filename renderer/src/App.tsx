@@ -5,15 +5,28 @@ import CircularProgress from '@mui/material/CircularProgress';
 import CssBaseline from '@mui/material/CssBaseline';
 import { ThemeProvider } from '@mui/material/styles';
 import useMediaQuery from '@mui/material/useMediaQuery';
-import { useEffect, useMemo } from 'react';
+import { Suspense, useEffect, useMemo } from 'react';
+import { lazyComponent } from './components/lazy';
 import { NotifierProvider } from './components/Notifier';
 import { TableStyles } from './components/TableStyles';
-import { SetupPage } from './pages/SetupPage';
-import { Shell } from './Shell';
 import { startSync } from './store/cluster-sync';
 import { startMachinesSync } from './store/machines-sync';
 import { useConnectionError, useLocalNode, useSettings } from './store/hooks';
 import { buildTheme } from './theme';
+
+// The first paint is the spinner below: Setup and the cluster pages load as chunks of their own, the
+// shell's fetched while the window connects.
+const loadShell = () => import('./Shell').then((m) => m.Shell);
+const Shell = lazyComponent(loadShell);
+const SetupPage = lazyComponent(() => import('./pages/SetupPage').then((m) => m.SetupPage));
+
+function Connecting() {
+  return (
+    <Box sx={{ display: 'flex', justifyContent: 'center', p: 8 }}>
+      <CircularProgress aria-label="Connecting to swarmdesk" />
+    </Box>
+  );
+}
 
 function Content() {
   const localNode = useLocalNode();
@@ -25,15 +38,8 @@ function Content() {
       </Box>
     );
   }
-  if (localNode === undefined) {
-    return (
-      <Box sx={{ display: 'flex', justifyContent: 'center', p: 8 }}>
-        <CircularProgress aria-label="Connecting to swarmdesk" />
-      </Box>
-    );
-  }
-  if (localNode.phase === 'unconfigured') return <SetupPage state={localNode} />;
-  return <Shell localNode={localNode} />;
+  if (localNode === undefined) return <Connecting />;
+  return <Suspense fallback={<Connecting />}>{localNode.phase === 'unconfigured' ? <SetupPage state={localNode} /> : <Shell localNode={localNode} />}</Suspense>;
 }
 
 export function App() {
@@ -42,6 +48,7 @@ export function App() {
   const mode = settings.theme === 'system' ? (systemDark ? 'dark' : 'light') : settings.theme;
   const theme = useMemo(() => buildTheme(mode), [mode]);
   useEffect(startSync, []);
+  useEffect(() => void loadShell(), []);
   useEffect(startMachinesSync, []);
   useEffect(() => {
     document.documentElement.dataset.theme = mode;

@@ -7,16 +7,12 @@ import Tab from '@mui/material/Tab';
 import Tabs from '@mui/material/Tabs';
 import Toolbar from '@mui/material/Toolbar';
 import Typography from '@mui/material/Typography';
+import { Suspense, useEffect } from 'react';
 import type { LocalNodeState } from '../../electron/contract';
+import { PageSuspense } from './components/lazy';
 import { StatusIndicator } from './components/StatusIndicator';
 import { ThemeSelect } from './components/ThemeSelect';
-import { MachinesPage } from './pages/MachinesPage';
-import { NodesPage } from './pages/NodesPage';
-import { OverviewPage } from './pages/OverviewPage';
-import { ProvisionPrompts } from './pages/ProvisionPrompts';
-import { ServicePage } from './pages/ServicePage';
-import { ServicesPage } from './pages/ServicesPage';
-import { TasksPage } from './pages/TasksPage';
+import { MachinesPage, NodesPage, OverviewPage, prefetchPages, ProvisionPrompts, ServicePage, ServicesPage, TasksPage } from './pages/lazy-pages';
 import { resubscribe } from './store/cluster-sync';
 import { useSyncError, useSyncPhase } from './store/hooks';
 import { navigate, topPage, useRoute, type Route, type TopPage } from './store/router';
@@ -81,6 +77,7 @@ function SyncBanner() {
 export function Shell({ localNode }: { localNode: LocalNodeState }) {
   const route = useRoute();
   const current = topPage(route);
+  useEffect(prefetchPages, []);
   return (
     <Box sx={{ display: 'flex', flexDirection: 'column', height: '100vh' }}>
       <AppBar position="static" color="default" elevation={1}>
@@ -101,9 +98,13 @@ export function Shell({ localNode }: { localNode: LocalNodeState }) {
       <LocalNodeBanner state={localNode} />
       <SyncBanner />
       <Box component="main" id="page" role="tabpanel" aria-labelledby={`page-tab-${current}`} sx={{ display: 'flex', flexDirection: 'column', flex: 1, minHeight: 0, overflow: 'auto' }}>
-        <CurrentPage route={route} />
+        <PageSuspense>
+          <CurrentPage route={route} />
+        </PageSuspense>
       </Box>
-      <ProvisionPrompts />
+      <Suspense fallback={null}>
+        <ProvisionPrompts />
+      </Suspense>
     </Box>
   );
 }
