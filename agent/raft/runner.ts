@@ -78,8 +78,12 @@ export interface RaftRunnerOptions {
   heartbeatTick?: number;
   /** Applied entries between two snapshots. */
   snapshotEvery?: number;
+  /** Applied entry bytes between two snapshots, whichever of the two comes first (default 64 MiB). */
+  snapshotEveryBytes?: number;
   /** Entries kept behind a snapshot so slightly slow followers catch up without one. */
   entriesKeptAfterSnapshot?: number;
+  /** ...but no more bytes of them than this (default 16 MiB): the log lives in memory. */
+  keptBytesAfterSnapshot?: number;
   proposalTimeoutMs?: number;
   maxSizePerMsg?: number;
   maxInflightMsgs?: number;
@@ -106,6 +110,9 @@ export interface RunnerStatus {
   voters: NodeId[];
   learners: NodeId[];
   members: MemberAddresses;
+  /** Index of the last snapshot, and the first entry still in the (in-memory) log behind it. */
+  snapshotIndex: number;
+  firstIndex: number;
   /** Replication progress of every member, on the leader only (match index, recently heard from). */
   progress?: ReadonlyMap<NodeId, { match: number; recentActive: boolean }>;
 }
@@ -127,6 +134,8 @@ export class RaftRunner implements Proposer {
   /** The hard state last written to disk (commit-only changes are not written). */
   private persistedHardState: HardState | undefined;
   private snapshotIndex: number;
+  /** Bytes of entry data applied since the last snapshot (one of the two snapshot triggers). */
+  private appliedBytesSinceSnapshot = 0;
   private leaderId: NodeId = NONE;
   private role: Role = Role.Follower;
   private readonly incarnation: number;
@@ -145,7 +154,10 @@ export class RaftRunner implements Proposer {
   private fatal: Error | undefined;
   private readonly logger: RaftLogger;
   private readonly options: Required<
-    Pick<RaftRunnerOptions, 'tickMs' | 'snapshotEvery' | 'entriesKeptAfterSnapshot' | 'proposalTimeoutMs' | 'electionTick'>
+    Pick<
+      RaftRunnerOptions,
+      'tickMs' | 'snapshotEvery' | 'snapshotEveryBytes' | 'entriesKeptAfterSnapshot' | 'keptBytesAfterSnapshot' | 'proposalTimeoutMs' | 'electionTick'
+    >
   >;
 
   private constructor(
@@ -167,7 +179,11 @@ export class RaftRunner implements Proposer {
       tickMs: opts.tickMs ?? DEFAULT_TICK_MS,
       electionTick: opts.electionTick ?? DEFAULT_ELECTION_TICK,
       snapshotEvery: opts.snapshotEvery ?? 10_000,
+      // Counted in entries alone, the log once held 10,000 entries of up to ~220 KB each in memory
+      // (a manager of 30,000 tasks at 400-770 MiB RSS); bytes bound it as well.
+      snapshotEveryBytes: opts.snapshotEveryBytes ?? 64 * 1024 * 1024,
       entriesKeptAfterSnapshot: opts.entriesKeptAfterSnapshot ?? 5_000,
+      keptBytesAfterSnapshot: opts.keptBytesAfterSnapshot ?? 16 * 1024 * 1024,
       proposalTimeoutMs: opts.proposalTimeoutMs ?? 20_000,
     };
     this.node = new RawNode({
@@ -356,6 +372,8 @@ export class RaftRunner implements Proposer {
       voters: [...this.confState.voters],
       learners: [...this.confState.learners],
       members: new Map(this.members),
+      snapshotIndex: this.snapshotIndex,
+      firstIndex: this.log.firstIndex(),
       progress: s.progress && new Map([...s.progress].map(([id, p]) => [id, { match: p.match, recentActive: p.recentActive }])),
     };
   }
@@ -485,6 +503,7 @@ export class RaftRunner implements Proposer {
     this.confState = snapshot.metadata.confState;
     this.applied = snapshot.metadata.index;
     this.snapshotIndex = snapshot.metadata.index;
+    this.appliedBytesSinceSnapshot = 0;
     this.syncPeers();
   }
 
@@ -509,6 +528,7 @@ export class RaftRunner implements Proposer {
   private applyEntry(entry: Entry): void {
     if (entry.index <= this.applied) return;
     this.applied = entry.index;
+    this.appliedBytesSinceSnapshot += entry.data.length;
     this.opts.onEntryApplied?.(entry);
     if (entry.type === EntryType.ConfChange) {
       this.applyConfChange(decodeConfChange(entry.data));
@@ -588,15 +608,38 @@ export class RaftRunner implements Proposer {
   }
 
   private async maybeSnapshot(): Promise<void> {
-    if (this.applied - this.snapshotIndex < this.options.snapshotEvery) return;
+    const due = this.applied - this.snapshotIndex >= this.options.snapshotEvery || this.appliedBytesSinceSnapshot >= this.options.snapshotEveryBytes;
+    if (!due || this.applied <= this.snapshotIndex) return;
     const index = this.applied;
+    const bytesCovered = this.appliedBytesSinceSnapshot;
     const data = encodeSnapshotEnvelope(this.members, this.opts.stateMachine.snapshot());
     const snapshot = this.log.createSnapshot(index, this.confState, data);
     await this.opts.durable.saveSnapshot(snapshot);
     if (this.stopped) return;
     this.snapshotIndex = index;
-    const compactTo = index - this.options.entriesKeptAfterSnapshot;
+    // Entries applied while the snapshot was written count towards the next one.
+    this.appliedBytesSinceSnapshot = Math.max(0, this.appliedBytesSinceSnapshot - bytesCovered);
+    const compactTo = this.compactionPoint(index);
     if (compactTo > this.log.firstIndex()) this.log.compact(compactTo);
+  }
+
+  /**
+   * Where to compact after a snapshot at `index`: keep the last entriesKeptAfterSnapshot entries, but
+   * no more than keptBytesAfterSnapshot of them (a follower further behind gets the snapshot).
+   */
+  private compactionPoint(index: number): number {
+    const byCount = index - this.options.entriesKeptAfterSnapshot;
+    const lo = Math.max(byCount + 1, this.log.firstIndex());
+    if (lo > index) return byCount;
+    const kept = this.log.entries(lo, index + 1, Number.MAX_SAFE_INTEGER);
+    let bytes = 0;
+    for (let i = kept.length - 1; i >= 0; i--) {
+      const entry = kept[i];
+      if (entry === undefined) break;
+      bytes += entry.data.length;
+      if (bytes > this.options.keptBytesAfterSnapshot) return entry.index;
+    }
+    return byCount;
   }
 
   // ---- helpers ----------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ async function startMember(
   network: MemoryRaftNetwork,
   id: number,
   dir: string,
-  opts: { bootstrap?: boolean; peers?: number[]; forceNewCluster?: boolean },
+  opts: { bootstrap?: boolean; peers?: number[]; forceNewCluster?: boolean; snapshotEveryBytes?: number; keptBytesAfterSnapshot?: number },
 ): Promise<Member> {
   const { storage, state } = await DurableRaftStorage.open(dir, new NodeFs());
   const sm = new KvStateMachine();
@@ -52,6 +52,8 @@ async function startMember(
     tickMs: 10,
     snapshotEvery: 50,
     entriesKeptAfterSnapshot: 10,
+    snapshotEveryBytes: opts.snapshotEveryBytes,
+    keptBytesAfterSnapshot: opts.keptBytesAfterSnapshot,
   });
   runners.push(runner);
   return { id, dir, sm, runner };
@@ -152,6 +154,28 @@ describe('raft runner', () => {
     await (leaderOf(restarted) as Member).runner.propose(put('after', 'restart'));
     await until(() => restarted.every((m) => m.sm.data.get('after') === 'restart'));
     for (const m of restarted) expect(Object.fromEntries(m.sm.data)).toEqual({ ...expected, after: 'restart' });
+  });
+
+  it('snapshots by bytes as well as by entries, and keeps only so many bytes of log behind a snapshot', async () => {
+    const network = new MemoryRaftNetwork();
+    const dir = await newDir();
+    // 20 KiB of entries trigger a snapshot long before 50 entries would; at most 5 KiB stay behind it.
+    const member = await startMember(network, 1, dir, { bootstrap: true, snapshotEveryBytes: 20 * 1024, keptBytesAfterSnapshot: 5 * 1024 });
+    await until(() => member.runner.isLeader);
+    const value = 'x'.repeat(1024);
+    for (let i = 0; i < 30; i++) await member.runner.propose(put(`k${i}`, value));
+    const status = member.runner.status();
+    expect(status.snapshotIndex).toBeGreaterThan(0);
+    expect(status.applied).toBeLessThan(50);
+    // Behind the snapshot: no more entries than fit in 5 KiB (each is a little over 1 KiB).
+    expect(status.snapshotIndex - status.firstIndex + 1).toBeLessThanOrEqual(5);
+    expect(status.firstIndex).toBeGreaterThan(1);
+    // And the state survives a restart from that snapshot.
+    await member.runner.stop();
+    runners.splice(runners.indexOf(member.runner), 1);
+    const restarted = await startMember(new MemoryRaftNetwork(), 1, dir, {});
+    await until(() => restarted.runner.isLeader);
+    expect(restarted.sm.data.size).toBe(30);
   });
 
   it('adds a learner that catches up by snapshot, promotes it, and survives losing an original member', async () => {
