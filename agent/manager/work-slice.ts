@@ -43,8 +43,7 @@ export class WorkSlice {
     return this.writes >= this.limits.maxWrites || (this.writes > 0 && this.overTime);
   }
 
-  /** True once the slice's time is used, whatever has been written (a transaction under way asks this). */
-  get overTime(): boolean {
+  private get overTime(): boolean {
     const { maxMs } = this.limits;
     return maxMs !== undefined && performance.now() - this.startedAt >= maxMs;
   }

@@ -5,10 +5,11 @@
  * heartbeating for seconds). Checked on the entries the store proposed and on what other
  * event-loop turns see, never on wall time.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { TaskState } from '../../agent/api/objects';
 import { DEFAULT_PASS_LIMITS, MORE, type ReconcileOutcome, reconcilePass } from '../../agent/manager/orchestrator/reconcile-pass';
 import { type LoggedEntry, createLocalStore, DEFAULT_MAX_ENTRY_BYTES } from '../../agent/store';
+import { ReadTxImpl } from '../../agent/store/read-tx';
 import { silentLogger } from '../../agent/runtime';
 import { type World, createWorld } from './fixtures';
 
@@ -69,6 +70,40 @@ describe('orchestration in bounded transactions', () => {
     // Other turns of the event loop ran while the tasks were being created, and saw them arrive.
     const partway = new Set(seen.filter((n) => n > 0 && n < 5000));
     expect(partway.size).toBeGreaterThanOrEqual(5);
+  }, 120_000);
+
+  it('reads a big service a few times while creating its tasks, not once a transaction', async () => {
+    world = await createWorld();
+    const w = world;
+    await w.addNode('n1');
+    const find = vi.spyOn(ReadTxImpl.prototype, 'find');
+    const service = await w.createService({ replicas: 5000 });
+    await w.settle();
+    const reads = find.mock.calls.map((call) => call as unknown as readonly string[]).filter(([kind, index, key]) => kind === 'task' && index === 'serviceId' && key === service.id).length;
+    find.mockRestore();
+    expect(w.tasks(service.id)).toHaveLength(5000);
+    // 50 transactions of 100 creates; the orchestrator reads the service at the first and after the last
+    // (the update supervisor looks too, after each pass).
+    expect(reads).toBeLessThan(5000 / MAX_WRITES / 4);
+  }, 120_000);
+
+  it('a service rescaled while its tasks are being created ends with exactly the new slots', async () => {
+    world = await createWorld();
+    const w = world;
+    await w.addNode('n1');
+    const count = () => w.store.view((tx) => tx.count('task'));
+    const down = await w.createService({ replicas: 3000 });
+    const up = await w.createService({ replicas: 1500 });
+    // Once creation is under way (but not done), change both services' replica counts.
+    await sampleTurns(count, async () => {
+      while (count() < 500) await new Promise((resolve) => setImmediate(resolve));
+      await w.updateService(down.id, (s) => ({ ...s, mode: { replicated: { replicas: 1200 } } }));
+      await w.updateService(up.id, (s) => ({ ...s, mode: { replicated: { replicas: 2500 } } }));
+      await w.settle();
+    });
+    const liveSlots = (id: string) => w.tasks(id).filter((t) => t.desiredState <= TaskState.RUNNING).map((t) => t.slot).sort((a, b) => a - b);
+    expect(liveSlots(down.id)).toEqual(Array.from({ length: 1200 }, (_, i) => i + 1));
+    expect(liveSlots(up.id)).toEqual(Array.from({ length: 2500 }, (_, i) => i + 1));
   }, 120_000);
 
   it('removes a 2,000-task service and scales one down in bounded transactions', async () => {

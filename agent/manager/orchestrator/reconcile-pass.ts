@@ -9,10 +9,12 @@
  *   it is true and returns MORE, and is run again in a new transaction until it is done (SwarmKit's
  *   batch.Update makes a transaction per task; a hundred keep entries far under the 1 MiB limit);
  * - a batch is committed once its transactions have made `maxBatchWrites` writes (a key that writes
- *   nothing counts as one) or once it has been built for `maxBatchMs` (then `full()` is true too, after
- *   the transaction's first write), and the pass yields to the event loop before building the next, so
- *   raft ticks, heartbeats, the dispatcher and the desktop app's UI keep running while a pass creates
- *   tens of thousands of tasks (see ../work-slice.ts).
+ *   nothing counts as one) or once it has been built for `maxBatchMs`, and the pass yields to the event
+ *   loop before building the next, so raft ticks, heartbeats, the dispatcher and the desktop app's UI
+ *   keep running while a pass creates tens of thousands of tasks (see ../work-slice.ts).
+ * Time ends a batch between transactions only, never one under way: a reconcile often reads its whole
+ * key first (every task of a service), and a transaction cut short by time after that read would be
+ * read again for every few writes.
  * Effects of a batch's transactions (restart timers, claims) happen once that batch has committed.
  */
 import type { ComponentLogger } from '../../runtime';
@@ -35,7 +37,7 @@ export interface PassLimits {
   maxTxWrites: number;
   /** Writes (at least one per transaction) after which a batch is committed and the pass yields. */
   maxBatchWrites: number;
-  /** Milliseconds of building after which a batch is committed and the pass yields; none if absent. */
+  /** Milliseconds of building after which no further transaction joins the batch; none if absent. */
   maxBatchMs?: number;
 }
 
@@ -66,7 +68,6 @@ export async function reconcilePass(
       await store.batch((batch) => {
         // The slice starts when the batch's turn comes, not when it was queued behind other writers.
         const slice = new WorkSlice({ maxWrites: limits.maxBatchWrites, maxMs: limits.maxBatchMs });
-        const full = (tx: WriteTx) => tx.writes >= limits.maxTxWrites || (tx.writes > 0 && slice.overTime);
         while (next < keys.length && !slice.spent) {
           const key = keys[next];
           const mine = new TxEffects();
@@ -74,7 +75,7 @@ export async function reconcilePass(
           let writes = 0;
           try {
             outcome = batch.update((tx) => {
-              const result = reconcile(tx, key, mine, () => full(tx));
+              const result = reconcile(tx, key, mine, () => tx.writes >= limits.maxTxWrites);
               writes = tx.writes;
               return result;
             });

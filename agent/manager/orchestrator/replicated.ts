@@ -16,6 +16,15 @@
  *   tasks whose service no longer exists.
  * After each pass the update supervisor is told which services it looked at, to start or continue a
  * rolling update where tasks run an old spec.
+ *
+ * A reconcile reads every task of its service, and a transaction holds a hundred writes, so a service
+ * scaled to 10,000 replicas would be read a hundred times while its tasks are created. Instead the
+ * pass remembers where the creation stopped (ScaleUp) and goes on from there without reading the
+ * service again; that stays right until the pass ends, because the slots it means to fill had neither a
+ * live task nor a claim when read, and only a claim holder (restart supervisor, updater) puts a task in
+ * a slot this orchestrator does not fill, which is checked slot by slot. A change of the service's spec
+ * (a new meta.version) drops it; once the slots are filled the service is read once more and
+ * reconciled as a whole.
  */
 import type { Service, Task } from '../../api/objects';
 import { TaskState } from '../../api/objects';
@@ -47,6 +56,16 @@ export interface OrchestratorOptions {
 }
 
 /** A task change the replicated orchestrator must look at: anything but progress of a running task. */
+/** Where creating a service's tasks stopped when its transaction was full. */
+interface ScaleUp {
+  /** The service's meta.version when its tasks were read. */
+  version: number;
+  /** Slots occupied or filled so far. */
+  kept: Set<number>;
+  /** The slot to look at next. */
+  nextSlot: number;
+}
+
 export function taskNeedsAttention(change: ChangeEvent & { kind: 'task' }): boolean {
   const task = change.object;
   if (change.action === 'delete') return true;
@@ -106,7 +125,9 @@ export class ReplicatedOrchestrator {
   }
 
   private async pass(keys: readonly string[], current: () => boolean): Promise<void> {
-    await reconcilePass(this.options.store, keys, (tx, id, effects, full) => this.reconcile(tx, id, effects, full), this.options.logger, 'replicated orchestrator', { current });
+    // Known only to this pass: a later one (another leader term, another store) reads afresh.
+    const scaleUps = new Map<string, ScaleUp>();
+    await reconcilePass(this.options.store, keys, (tx, id, effects, full) => this.reconcile(tx, id, effects, full, scaleUps), this.options.logger, 'replicated orchestrator', { current });
     for (const id of keys) {
       const service = this.options.store.get('service', id);
       if (service !== undefined && isReplicated(service) && service.pendingDelete !== true) this.options.updates.ensure(id);
@@ -114,21 +135,28 @@ export class ReplicatedOrchestrator {
   }
 
   /** Returns MORE when `full()` stopped it part-way (a big service is written over several transactions). */
-  private reconcile(tx: WriteTx, serviceId: string, effects: TxEffects, full: () => boolean): ReconcileOutcome {
+  private reconcile(tx: WriteTx, serviceId: string, effects: TxEffects, full: () => boolean, scaleUps: Map<string, ScaleUp>): ReconcileOutcome {
     const { claims, restarts, logger } = this.options;
     const service = tx.get('service', serviceId);
+    const scaleUp = scaleUps.get(serviceId);
+    scaleUps.delete(serviceId);
     if (service === undefined || service.pendingDelete === true) {
       const { removed, done } = removeServiceTasks(tx, serviceId, claims, full);
       if (removed > 0) logger.info('service removed: its tasks are going away', { serviceId, tasks: removed });
       return done ? undefined : MORE;
     }
     if (!isReplicated(service)) return;
+    if (scaleUp !== undefined && scaleUp.version === service.meta.version && this.fillSlots(tx, service, scaleUp, full) === MORE) {
+      scaleUps.set(serviceId, scaleUp);
+      return MORE;
+    }
 
     const slots = new Map<number, Task[]>();
     for (const [key, tasks] of groupByInstance(tx.find('task', 'serviceId', serviceId))) {
       if (key.startsWith('slot:')) slots.set(tasks[0].slot, tasks);
     }
 
+    const writesBeforeRestarts = tx.writes;
     for (const [slot, tasks] of slots) {
       if (claims.isClaimed(serviceId, slotKey(slot))) continue;
       for (const task of tasks) {
@@ -137,26 +165,19 @@ export class ReplicatedOrchestrator {
       }
     }
 
-    const occupied = this.occupiedSlots(tx, service, slots);
+    const occupied = this.occupiedSlots(tx, service, slots, tx.writes > writesBeforeRestarts);
     const replicas = replicasOf(service);
     for (const slot of occupied.slice(replicas)) {
       if (full()) return MORE;
       this.retire(tx, service, slot, slots.get(slot) ?? []);
     }
-    const kept = new Set(occupied.slice(0, replicas));
-    let created = 0;
-    for (let slot = 1; kept.size < replicas; slot++) {
-      if (kept.has(slot)) continue;
-      if (full()) {
-        // The slots not filled yet are not known to be kept: retire nothing more until they are.
-        logger.debug('replicated orchestrator created tasks, more to come', { serviceId, created });
-        return MORE;
-      }
-      tx.create('task', newTask(service, { slot }, newId(), new Date(this.options.clock.now())));
-      kept.add(slot);
-      created++;
+    const scaled: ScaleUp = { version: service.meta.version, kept: new Set(occupied.slice(0, replicas)), nextSlot: 1 };
+    if (this.fillSlots(tx, service, scaled, full) === MORE) {
+      // The slots not filled yet are not known to be kept: retire nothing more until they are.
+      scaleUps.set(serviceId, scaled);
+      return MORE;
     }
-    if (created > 0) logger.debug('replicated orchestrator created tasks', { serviceId, created });
+    const { kept } = scaled;
     for (const [slot, tasks] of slots) {
       if (kept.has(slot)) continue;
       if (full()) return MORE;
@@ -164,11 +185,34 @@ export class ReplicatedOrchestrator {
     }
   }
 
-  /** Slots with a live task or a claim, ascending (read after this pass's restarts). */
-  private occupiedSlots(tx: ReadTx, service: Service, slots: ReadonlyMap<number, Task[]>): number[] {
+  /** Creates a task in each free slot from `scaleUp.nextSlot` on until `kept` holds the replica count, `full()` permitting. */
+  private fillSlots(tx: WriteTx, service: Service, scaleUp: ScaleUp, full: () => boolean): ReconcileOutcome {
+    const { kept } = scaleUp;
+    const replicas = replicasOf(service);
+    let created = 0;
+    for (; kept.size < replicas; scaleUp.nextSlot++) {
+      const slot = scaleUp.nextSlot;
+      if (kept.has(slot)) continue;
+      if (full()) {
+        this.options.logger.debug('replicated orchestrator created tasks, more to come', { serviceId: service.id, created });
+        return MORE;
+      }
+      // A slot claimed since the service was read is its claim holder's to fill.
+      if (!this.options.claims.isClaimed(service.id, slotKey(slot))) {
+        tx.create('task', newTask(service, { slot }, newId(), new Date(this.options.clock.now())));
+        created++;
+      }
+      kept.add(slot);
+    }
+    if (created > 0) this.options.logger.debug('replicated orchestrator created tasks', { serviceId: service.id, created });
+  }
+
+  /** Slots with a live task or a claim, ascending (read again only if this pass's restarts wrote tasks). */
+  private occupiedSlots(tx: ReadTx, service: Service, slots: ReadonlyMap<number, Task[]>, restarted: boolean): number[] {
     const occupied = new Set<number>();
+    const live = restarted ? (t: Task) => { const now = tx.get('task', t.id); return now !== undefined && isLive(now); } : isLive;
     for (const [slot, tasks] of slots) {
-      if (tasks.some((t) => { const now = tx.get('task', t.id); return now !== undefined && isLive(now); })) occupied.add(slot);
+      if (tasks.some(live)) occupied.add(slot);
     }
     for (const key of this.options.claims.claimedKeys(service.id)) {
       if (key.startsWith('slot:')) occupied.add(Number(key.slice(5)));
