@@ -1,18 +1,25 @@
 /**
  * Provisioning lab VMs into a real cluster (a swarmd manager on this machine, on the lab bridge):
- * three VMs at once (two workers, one manager) each joined and READY, running the agent with the
- * uploaded Node.js runtime from /opt/swarmd (not this machine's Node); an upgrade that keeps the
- * node's identity; a remove that leaves nothing; a refused join rolled back to a clean machine.
+ * three VMs at once (two workers, one manager) each joined and READY; a replicated service run across
+ * them, seen in each VM's Docker; the agent running with the uploaded Node.js runtime from /opt/swarmd
+ * (not this machine's Node); an upgrade that keeps the node's identity; a remove that leaves nothing;
+ * a refused join rolled back to a clean machine.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterView } from '../../agent/api/control';
+import { type Task, TaskState, taskStateName } from '../../agent/api/objects';
 import { type AgentBundle, loadAgentBundle } from '../../electron/main/provision/bundle';
 import { type MachineRequest, Provisioner } from '../../electron/main/provision/provisioner';
 import type { ProvisionEvent } from '../../electron/main/provision/steps';
 import { AGENT_RESOURCES, buildAgentBundle } from '../../scripts/build-agent-bundle';
+import { until } from '../cluster/harness';
+import { TEST_IMAGE_REPO } from '../lab/engine';
 import type { LabVm } from '../lab/lab';
 import { startHostManager, type HostManager } from './host-manager';
 import { privateLab, rootWithLabKey, skipWithoutLab, type TestLab, vmSh } from './fixture';
+
+/** One of the images labUp imports into every VM's engine. */
+const TEST_IMAGE = `${TEST_IMAGE_REPO}:1`;
 
 describe.skipIf(skipWithoutLab)('provisioning lab VMs into a cluster', () => {
   let t: TestLab;
@@ -63,6 +70,48 @@ describe.skipIf(skipWithoutLab)('provisioning lab VMs into a cluster', () => {
     }
     expect(nodes.find((n) => n.id === nodeIds.get('vm3'))?.managerStatus?.reachability).toBe('reachable');
   }, 600_000);
+
+  it('runs a replicated service across the three VMs: every task RUNNING, spread 2/2/2, each VM\'s Docker showing <service>.<slot>.<task id>; removed, the containers are gone', async () => {
+    const vms = t.vms.slice(0, 3);
+    // The host manager has no Docker Engine (startHostManager): drained, as a user would drain a
+    // manager without Docker, it is given no tasks and every replica lands on a VM.
+    const self = (await manager.control.listNodes({})).nodes.find((n) => n.description?.hostname === 'host-manager');
+    if (self === undefined) throw new Error('the host manager is not in node ls');
+    const vmOf = new Map<string | undefined, string>([...vms.map((vm) => [nodeIds.get(vm.name), vm.name] as const), [self.id, 'host-manager']]);
+    await manager.control.updateNode({ nodeId: self.id, version: self.meta.version, spec: { ...self.spec, availability: 'drain' } });
+
+    // No registry here: labUp imported the test image (Debian's busybox-static) into every VM's engine.
+    for (const vm of vms) expect((await vmSh(vm, `docker image ls --format '{{.Repository}}:{{.Tag}}' ${TEST_IMAGE}`)).trim(), vm.name).toBe(TEST_IMAGE);
+    // Busybox sh as PID 1 ignores SIGTERM without the trap: each stop would wait out the grace period.
+    const { service } = await manager.control.createService({
+      spec: { name: 'spread', labels: {}, mode: { replicated: { replicas: 6 } }, task: { container: { image: TEST_IMAGE, command: ['/bin/sh', '-c', 'trap "exit 0" TERM; sleep 3600 & wait'] } } },
+    });
+    const current = async () => (await manager.control.listTasks({ serviceId: service.id })).tasks.filter((task) => task.desiredState === TaskState.RUNNING);
+    const states = (tasks: Task[]) => tasks.map((task) => `${task.slot}@${vmOf.get(task.nodeId) ?? (task.nodeId || 'unassigned')} ${taskStateName(task.status.state)} ${task.status.err ?? ''}`).join('; ');
+    let last: Task[] = [];
+    const running = await until('6 tasks RUNNING', async () => {
+      last = await current();
+      return last.length === 6 && last.every((task) => task.status.state === TaskState.RUNNING) ? last : undefined;
+    }, 120_000).catch((err: unknown) => {
+      throw new Error(`${(err as Error).message}: ${states(last)}`);
+    });
+    expect(running.map((task) => task.slot).sort()).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(running.filter((task) => task.nodeId === self.id)).toEqual([]);
+    expect(vms.map((vm) => running.filter((task) => vmOf.get(task.nodeId) === vm.name).length), states(running)).toEqual([2, 2, 2]);
+
+    // Each VM's own Docker shows its two replicas, named as in the seed.
+    const dockerPs = async (vm: LabVm, all = '') => (await vmSh(vm, `docker ps ${all} --filter label=com.docker.swarm.service.name=spread --format '{{.Names}} {{.State}}'`)).trim().split('\n').filter((l) => l !== '').sort();
+    for (const vm of vms) {
+      const expected = running.filter((task) => vmOf.get(task.nodeId) === vm.name).map((task) => `spread.${task.slot}.${task.id} running`).sort();
+      expect(await dockerPs(vm), vm.name).toEqual(expected);
+    }
+
+    await manager.control.removeService({ serviceId: service.id });
+    for (const vm of vms) await until(`${vm.name}: no spread container in docker ps -a`, async () => ((await dockerPs(vm, '-a')).length === 0 ? true : undefined), 60_000);
+    // The manager forgets the tasks once stopped, then the service.
+    await until('the service gone from the cluster', async () => ((await manager.control.listServices({})).services.length === 0 ? true : undefined), 60_000);
+    expect((await manager.control.listTasks({ serviceId: service.id })).tasks).toEqual([]);
+  }, 300_000);
 
   it('runs the agent with the uploaded runtime under /opt/swarmd, not this machine\'s Node, and keeps no join token', async () => {
     for (const vm of t.vms.slice(0, 3)) {
