@@ -1,7 +1,8 @@
 /**
  * Preflight against a lab VM (its own sshd and dockerd): every check reported as a step with its
- * result; a manager port nobody listens on, a stopped Docker Engine and a missing one (with the
- * install offered, needing consent) each fail their step with a message saying what to do.
+ * result; a manager port nobody listens on, a clock off by minutes, a stopped Docker Engine and a
+ * missing one (with the install offered, needing consent) each fail their step with a message saying
+ * what to do.
  */
 import { createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -74,6 +75,48 @@ describe.skipIf(skipWithoutLab)('preflight on a lab VM', () => {
     expect(error?.code).toBe('preflight-failed');
     expect(ended(events).at(-1)).toMatch(new RegExp(`^manager-reachable failed: the machine cannot open a TCP connection to the manager at ${t.lab.config.hostIp}:${port}`));
   }, 90_000);
+
+  it('names a skewed clock, which way and by how much, and says what to do; a small skew passes', async () => {
+    // The lab's VMs share this machine's kernel clock. Preflight reads the VM's with `date` over SSH,
+    // so root's SSH sessions (only those) get a PATH whose `date` reads the clock off by
+    // /root/skewed-clock/offset seconds; sshd_config is put back afterwards.
+    await vmSh(
+      vm,
+      'real=$(command -v date) && mkdir -p /root/skewed-clock && cp /etc/ssh/sshd_config /root/skewed-clock/sshd_config.orig && ' +
+        `printf '#!/bin/sh\\nexec %s -d "$(cat /root/skewed-clock/offset) seconds" "$@"\\n' "$real" > /root/skewed-clock/date && chmod 755 /root/skewed-clock/date && ` +
+        'printf "Match User root\\n\\tSetEnv PATH=/root/skewed-clock:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\\n" >> /etc/ssh/sshd_config && /usr/sbin/sshd -t && kill -HUP "$(cat /run/sshd.pid)"',
+    );
+    await waitForSshd(vm);
+    const skewedBy = async (offset: number) => {
+      await vmSh(vm, `echo ${offset} > /root/skewed-clock/offset`);
+      return runPreflight({});
+    };
+    const secondsIn = (line: string | undefined) => Number(/clock is ([\d.]+) s /.exec(line ?? '')?.[1]);
+    try {
+      const ahead = await skewedBy(300);
+      expect(ahead.error?.code).toBe('preflight-failed');
+      const aheadLine = ended(ahead.events).at(-1);
+      expect(aheadLine).toMatch(/^clock failed: the machine's clock is [\d.]+ s ahead of this machine: certificates would look not yet valid or expired\. Turn on time synchronisation \(e\.g\. timedatectl set-ntp true\) and retry$/);
+      expect(Math.abs(secondsIn(aheadLine) - 300)).toBeLessThan(5);
+
+      const behind = await skewedBy(-300);
+      expect(behind.error?.code).toBe('preflight-failed');
+      const behindLine = ended(behind.events).at(-1);
+      expect(behindLine).toMatch(/^clock failed: the machine's clock is [\d.]+ s behind this machine: .*timedatectl set-ntp true/);
+      expect(Math.abs(secondsIn(behindLine) - 300)).toBeLessThan(5);
+
+      // Within the minute certificates tolerate: the check passes and says by how much.
+      const small = await skewedBy(-20);
+      expect(small.error).toBeUndefined();
+      expect(ended(small.events).at(-1)).toMatch(/^clock ok: (19|20|21)(\.\d)? s behind this machine$/);
+      expect(Math.abs((small.facts?.clockSkewSeconds ?? 0) + 20)).toBeLessThan(5);
+    } finally {
+      await vmSh(vm, 'mv /root/skewed-clock/sshd_config.orig /etc/ssh/sshd_config && rm -rf /root/skewed-clock && kill -HUP "$(cat /run/sshd.pid)"');
+      await waitForSshd(vm);
+    }
+    // Put back: in sync again.
+    expect(ended((await runPreflight({})).events).at(-1)).toMatch(/^clock ok: (in sync \(within 1 s\)|[\d.]+ s (ahead of|behind) this machine)$/);
+  }, 120_000);
 
   it('says Docker is installed but not running when its engine is stopped', async () => {
     await vmSh(vm, 'kill "$(cat /run/docker.pid)"; for i in $(seq 100); do [ -S /run/docker.sock ] || exit 0; sleep 0.2; done; exit 1');
