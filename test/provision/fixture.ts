@@ -6,6 +6,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KnownHosts } from '../../electron/main/provision/known-hosts';
+import { ETC_DIR, OPT_DIR, RUN_DIR, STATE_DIR, UNIT_FILE } from '../../electron/main/provision/layout';
 import type { SshTarget } from '../../electron/main/provision/ssh';
 import { type Lab, labDown, labUp, type LabVm, missingLabPrerequisites } from '../lab/lab';
 import { claimPrivateLab } from '../lab/private-lab';
@@ -84,6 +85,49 @@ export async function waitForSshd(vm: LabVm): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   throw new Error(`${vm.name}: sshd does not answer`);
+}
+
+/** What provisioning puts on a machine: none of it is left after a removal or a rollback. */
+const PROVISIONED_PATHS = [OPT_DIR, ETC_DIR, STATE_DIR, RUN_DIR, UNIT_FILE];
+
+/** Which of PROVISIONED_PATHS exist on `vm`, one a line ('' when none does). */
+export function provisionLeftovers(vm: LabVm): Promise<string> {
+  return vmSh(vm, `ls -d ${PROVISIONED_PATHS.join(' ')} 2>/dev/null; true`);
+}
+
+/**
+ * Executables running from /opt/swarmd in `vm`. The lab's VMs share one pid namespace: only the
+ * processes in this VM's network namespace are its own.
+ */
+export async function agentProcesses(vm: LabVm): Promise<string[]> {
+  const out = await vmSh(
+    vm,
+    `me=$(readlink /proc/self/ns/net); for p in /proc/[0-9]*; do [ "$(readlink $p/ns/net 2>/dev/null)" = "$me" ] && readlink $p/exe 2>/dev/null; done | grep "^${OPT_DIR}/" || true`,
+  );
+  return out.split('\n').filter((l) => l !== '');
+}
+
+/** The directories an SSH session's PATH has on the lab VMs (Debian's default for root). */
+const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/**
+ * Puts `dir` (created on the VM) first in the PATH of root's SSH sessions on `vm`, and only theirs
+ * (sshd_config's Match User root + SetEnv PATH), so programs a test writes there stand in for the
+ * system's where the VM's own state cannot be changed: the lab VMs share this machine's kernel (its
+ * clock, uname). Resolves with a function that puts sshd_config back and removes `dir`.
+ */
+export async function overrideRootSshPath(vm: LabVm, dir: string): Promise<() => Promise<void>> {
+  const backup = `${dir}/sshd_config.orig`;
+  await vmSh(
+    vm,
+    `mkdir -p ${dir} && cp /etc/ssh/sshd_config ${backup} && ` +
+      `printf "Match User root\\n\\tSetEnv PATH=${dir}:${SYSTEM_PATH}\\n" >> /etc/ssh/sshd_config && /usr/sbin/sshd -t && kill -HUP "$(cat /run/sshd.pid)"`,
+  );
+  await waitForSshd(vm);
+  return async () => {
+    await vmSh(vm, `mv ${backup} /etc/ssh/sshd_config && rm -rf ${dir} && kill -HUP "$(cat /run/sshd.pid)"`);
+    await waitForSshd(vm);
+  };
 }
 
 /** A new key pair of `type` (ed25519, ecdsa, rsa), optionally encrypted, authorized for root on `vm`. */

@@ -16,7 +16,7 @@ import { until } from '../cluster/harness';
 import { TEST_IMAGE_REPO } from '../lab/engine';
 import type { LabVm } from '../lab/lab';
 import { startHostManager, type HostManager } from './host-manager';
-import { privateLab, rootWithLabKey, skipWithoutLab, type TestLab, vmSh } from './fixture';
+import { agentProcesses, privateLab, provisionLeftovers, rootWithLabKey, skipWithoutLab, type TestLab, vmSh } from './fixture';
 
 /** One of the images labUp imports into every VM's engine. */
 const TEST_IMAGE = `${TEST_IMAGE_REPO}:1`;
@@ -43,8 +43,6 @@ describe.skipIf(skipWithoutLab)('provisioning lab VMs into a cluster', () => {
   const request = (vm: LabVm, role: 'worker' | 'manager' = 'worker'): MachineRequest => ({ id: vm.name, target: rootWithLabKey(vm), role, labels: { lab: vm.name }, manager: { port: manager.port } });
   const steps = (events: ProvisionEvent[], machine: string) =>
     events.flatMap((e) => (e.kind === 'step' && e.machine === machine && e.status !== 'running' ? [`${e.id} ${e.status}`] : []));
-  /** What provisioning may leave on a VM besides the agent: nothing. */
-  const leftovers = (vm: LabVm) => vmSh(vm, 'ls -d /opt/swarmd /etc/swarmd /var/lib/swarmd /run/swarmd /etc/systemd/system/swarmd.service 2>/dev/null; true');
 
   it('provisions three VMs at once, two workers and a manager, each READY with its own progress', async () => {
     const events: ProvisionEvent[] = [];
@@ -151,10 +149,8 @@ describe.skipIf(skipWithoutLab)('provisioning lab VMs into a cluster', () => {
     expect(outcome, JSON.stringify(events)).toMatchObject({ ok: true, nodeId: nodeIds.get(vm.name) });
     expect(steps(events, vm.name)).toEqual(['connect ok', 'privileges ok', 'drain ok', 'stop ok', 'uninstall ok', 'remove-node ok']);
     expect((await manager.control.listNodes({})).nodes.map((n) => n.id)).not.toContain(nodeIds.get(vm.name));
-    expect(await leftovers(vm)).toBe('');
-    // The lab's VMs share one pid namespace: look at the processes in this VM's network namespace.
-    const ours = await vmSh(vm, 'me=$(readlink /proc/self/ns/net); for p in /proc/[0-9]*; do [ "$(readlink $p/ns/net 2>/dev/null)" = "$me" ] && readlink $p/exe 2>/dev/null; done | grep "^/opt/swarmd" || true');
-    expect(ours.trim()).toBe('');
+    expect(await provisionLeftovers(vm)).toBe('');
+    expect(await agentProcesses(vm)).toEqual([]);
   }, 300_000);
 
   it('a refused join fails with the cluster\'s reason and leaves the machine as it was', async () => {
@@ -182,7 +178,7 @@ describe.skipIf(skipWithoutLab)('provisioning lab VMs into a cluster', () => {
       expect(outcome.error.message).toMatch(/^the cluster refused the join: .*token/i);
     }
     expect(steps(events, vm.name).slice(-2)).toEqual(['join failed', 'cleanup ok']);
-    expect(await leftovers(vm)).toBe('');
+    expect(await provisionLeftovers(vm)).toBe('');
     const upload = events.find((e) => e.kind === 'step' && e.id === 'upload' && e.status === 'ok');
     const staging = upload?.kind === 'step' ? upload.message?.replace('uploaded to ', '') : undefined;
     expect(staging).toMatch(/^\/tmp\/swarmd-upload\.\w+$/);

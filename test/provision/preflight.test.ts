@@ -11,7 +11,7 @@ import { preflight, type PreflightOptions } from '../../electron/main/provision/
 import { connectSsh } from '../../electron/main/provision/ssh';
 import { Progress, type ProvisionEvent } from '../../electron/main/provision/steps';
 import type { LabVm } from '../lab/lab';
-import { privateLab, rootWithLabKey, skipWithoutLab, type TestLab, vmSh, waitForSshd } from './fixture';
+import { overrideRootSshPath, privateLab, rootWithLabKey, skipWithoutLab, type TestLab, vmSh, waitForSshd } from './fixture';
 
 describe.skipIf(skipWithoutLab)('preflight on a lab VM', () => {
   let t: TestLab;
@@ -80,19 +80,17 @@ describe.skipIf(skipWithoutLab)('preflight on a lab VM', () => {
     // The lab's VMs share this machine's kernel clock. Preflight reads the VM's with `date` over SSH,
     // so root's SSH sessions (only those) get a PATH whose `date` reads the clock off by
     // /root/skewed-clock/offset seconds; sshd_config is put back afterwards.
-    await vmSh(
-      vm,
-      'real=$(command -v date) && mkdir -p /root/skewed-clock && cp /etc/ssh/sshd_config /root/skewed-clock/sshd_config.orig && ' +
-        `printf '#!/bin/sh\\nexec %s -d "$(cat /root/skewed-clock/offset) seconds" "$@"\\n' "$real" > /root/skewed-clock/date && chmod 755 /root/skewed-clock/date && ` +
-        'printf "Match User root\\n\\tSetEnv PATH=/root/skewed-clock:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\\n" >> /etc/ssh/sshd_config && /usr/sbin/sshd -t && kill -HUP "$(cat /run/sshd.pid)"',
-    );
-    await waitForSshd(vm);
     const skewedBy = async (offset: number) => {
       await vmSh(vm, `echo ${offset} > /root/skewed-clock/offset`);
       return runPreflight({});
     };
     const secondsIn = (line: string | undefined) => Number(/clock is ([\d.]+) s /.exec(line ?? '')?.[1]);
+    const restore = await overrideRootSshPath(vm, '/root/skewed-clock');
     try {
+      await vmSh(
+        vm,
+        `printf '#!/bin/sh\\nexec %s -d "$(cat /root/skewed-clock/offset) seconds" "$@"\\n' "$(command -v date)" > /root/skewed-clock/date && chmod 755 /root/skewed-clock/date`,
+      );
       const ahead = await skewedBy(300);
       expect(ahead.error?.code).toBe('preflight-failed');
       const aheadLine = ended(ahead.events).at(-1);
@@ -111,8 +109,7 @@ describe.skipIf(skipWithoutLab)('preflight on a lab VM', () => {
       expect(ended(small.events).at(-1)).toMatch(/^clock ok: (19|20|21)(\.\d)? s behind this machine$/);
       expect(Math.abs((small.facts?.clockSkewSeconds ?? 0) + 20)).toBeLessThan(5);
     } finally {
-      await vmSh(vm, 'mv /root/skewed-clock/sshd_config.orig /etc/ssh/sshd_config && rm -rf /root/skewed-clock && kill -HUP "$(cat /run/sshd.pid)"');
-      await waitForSshd(vm);
+      await restore();
     }
     // Put back: in sync again.
     expect(ended((await runPreflight({})).events).at(-1)).toMatch(/^clock ok: (in sync \(within 1 s\)|[\d.]+ s (ahead of|behind) this machine)$/);
