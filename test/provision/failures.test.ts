@@ -1,7 +1,9 @@
 /**
  * Provisioning that must stop with a clear message and leave the machine as it was (issue 6's error
  * cases, against lab VMs and a real manager): a machine whose OS or CPU architecture swarmdesk does not
- * run on, stopped by preflight before anything is uploaded.
+ * run on, stopped by preflight before anything is uploaded; a node that joins but never becomes READY,
+ * failed once the READY timeout has passed with what the manager last saw, rolled back, and provisioned
+ * as usual once it can reach the manager.
  */
 import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -11,7 +13,7 @@ import { type MachineRequest, Provisioner } from '../../electron/main/provision/
 import type { ProvisionEvent } from '../../electron/main/provision/steps';
 import { AGENT_RESOURCES, buildAgentBundle } from '../../scripts/build-agent-bundle';
 import type { LabVm } from '../lab/lab';
-import { overrideRootSshPath, privateLab, provisionLeftovers, rootWithLabKey, skipWithoutLab, type TestLab, vmSh } from './fixture';
+import { agentProcesses, overrideRootSshPath, privateLab, provisionLeftovers, rootWithLabKey, skipWithoutLab, type TestLab, vmSh } from './fixture';
 import { startHostManager, type HostManager } from './host-manager';
 
 /** What FreeBSD 14.1 has in /etc/os-release. */
@@ -25,6 +27,9 @@ CPE_NAME="cpe:/o:freebsd:freebsd:14.1"
 HOME_URL="https://FreeBSD.org/"
 BUG_REPORT_URL="https://bugs.FreeBSD.org/"
 `;
+
+/** The VM's own firewall chain that keeps the agent's session from reaching the manager. */
+const NO_SESSION_CHAIN = 'swarmdesk-test-no-session';
 
 describe.skipIf(skipWithoutLab)('provisioning failures on lab VMs', () => {
   let t: TestLab;
@@ -102,4 +107,77 @@ describe.skipIf(skipWithoutLab)('provisioning failures on lab VMs', () => {
     expect(stepMessage(events, 'os')).toBe(`${osName}, x86_64`);
     expect(await provisionLeftovers(vm)).toBe('');
   }, 180_000);
+
+  it('fails a node that never becomes READY once the timeout has passed, saying what the manager last saw; the install is rolled back, and provisioning again succeeds', async () => {
+    const vm = t.vms[1];
+    const readyTimeoutS = 20;
+    const host = t.lab.config.hostIp;
+    // The VM's own firewall lets exactly two new connections through to the manager, then drops the
+    // rest. It goes up when the upload starts (preflight's reachability check has had its connection),
+    // so the agent's join gets its two (agent/ca/join-client.ts: the root CA, then the certificate)
+    // and the node exists in the cluster, but its dispatcher session, the next connection, never
+    // reaches the manager: the node can never be READY.
+    const blockSessions = () =>
+      vmSh(
+        vm,
+        `iptables -w -N ${NO_SESSION_CHAIN} && ` +
+          `iptables -w -A ${NO_SESSION_CHAIN} -p tcp --syn -d ${host} --dport ${manager.port} -m limit --limit 1/day --limit-burst 2 -j ACCEPT && ` +
+          `iptables -w -A ${NO_SESSION_CHAIN} -p tcp --syn -d ${host} --dport ${manager.port} -j DROP && ` +
+          `iptables -w -I OUTPUT -j ${NO_SESSION_CHAIN}`,
+      );
+    const unblock = () => vmSh(vm, `iptables -w -D OUTPUT -j ${NO_SESSION_CHAIN} 2>/dev/null; iptables -w -F ${NO_SESSION_CHAIN} 2>/dev/null; iptables -w -X ${NO_SESSION_CHAIN} 2>/dev/null; true`);
+    /** Packets the chain's ACCEPT and DROP rules matched, in that order. */
+    const matched = async () =>
+      (await vmSh(vm, `iptables -w -L ${NO_SESSION_CHAIN} -n -v -x`)).split('\n').filter((l) => /\b(ACCEPT|DROP)\b/.test(l)).map((l) => Number(l.trim().split(/\s+/)[0]));
+
+    const events: ProvisionEvent[] = [];
+    const at = new Map<string, number>();
+    let firewall: Promise<boolean> | undefined;
+    let agentStarted = false;
+    const listener = (e: ProvisionEvent) => {
+      events.push(e);
+      if (e.kind !== 'step') return;
+      at.set(`${e.id} ${e.status}`, Date.now());
+      if (e.id === 'upload' && e.status === 'running') firewall = blockSessions().then(() => !agentStarted);
+      if (e.id === 'start' && e.status === 'running') agentStarted = true;
+    };
+    let nodeId: string | undefined;
+    try {
+      const outcome = await provisioner(readyTimeoutS * 1000).provision(request(vm), { listener });
+      expect(await firewall, 'the firewall was up before the agent started').toBe(true);
+      const [accepted, dropped] = await matched();
+      const what = `${JSON.stringify(outcome)}; firewall accepted ${accepted} and dropped ${dropped} connection attempts\n${events.filter((e) => e.kind !== 'output').map((e) => JSON.stringify(e)).join('\n')}`;
+      nodeId = stepMessage(events, 'join')?.replace(/^node /, '');
+      expect(nodeId, what).toMatch(/^\w+$/);
+      // A node the manager created when it issued the certificate, and never heard from since.
+      expect(outcome, what).toEqual({
+        ok: false,
+        error: { code: 'join-failed', step: 'ready', message: `node ${nodeId} did not become READY within ${readyTimeoutS} s; last seen: UNKNOWN (joined; waiting for its first session)` },
+      });
+      expect(ended(events).slice(-4), what).toEqual(['start ok', 'join ok', 'ready failed', 'cleanup ok']);
+      expect((at.get('ready failed') ?? 0) - (at.get('ready running') ?? 0), what).toBeGreaterThanOrEqual(readyTimeoutS * 1000);
+      expect(dropped, what).toBeGreaterThan(0);
+
+      // The design (provisioner.ts): a failed fresh install is rolled back entirely, its node with it;
+      // an upgrade would go back to the version before. Nothing is left on the machine or in the cluster.
+      expect(stepMessage(events, 'cleanup')).toBe('nothing of the attempt is left on the machine');
+      expect(await provisionLeftovers(vm)).toBe('');
+      expect(await agentProcesses(vm)).toEqual([]);
+      expect(await nodeIds()).not.toContain(nodeId);
+    } finally {
+      await firewall?.catch(() => undefined);
+      await unblock();
+    }
+
+    // The machine as it was: the same request, with the manager reachable, is a fresh install that ends READY.
+    const retry: ProvisionEvent[] = [];
+    const again = await provisioner().provision(request(vm), { listener: (e) => retry.push(e) });
+    expect(again, JSON.stringify(retry.filter((e) => e.kind !== 'output'))).toMatchObject({ ok: true, version: bundle.manifest.version });
+    const newId = again.ok ? again.nodeId : undefined;
+    expect(again.ok && again.message).toBe(`joined: node ${newId} is READY`);
+    expect(newId).not.toBe(nodeId);
+    const { node } = await manager.control.getNode({ nodeId: newId ?? '' });
+    expect(node).toMatchObject({ status: { state: 'ready' }, description: { hostname: vm.name } });
+    expect(await agentProcesses(vm)).toEqual([`/opt/swarmd/${bundle.manifest.version}/node/bin/node`]);
+  }, 600_000);
 });
