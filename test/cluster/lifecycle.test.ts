@@ -101,8 +101,7 @@ describe('a cluster formed with the join tokens', () => {
     await access(join(w1.stateDir, 'certificates/swarm-root-ca.key'));
     // A working manager: swarmctl on the promoted node itself lists the cluster.
     const { until } = await import('./harness');
-    const fromW1 = await until('swarmctl on work-01 to list the nodes', async () => nodeRows(w1.socket), 60_000);
-    expect(rowNamed(fromW1, 'work-01').managerStatus).toBe('REACHABLE');
+    await untilNodes(w1.socket, 'swarmctl on work-01 to list it as a reachable manager', (rows) => rowNamed(rows, 'work-01').managerStatus === 'REACHABLE', 60_000);
     await ctlOk(m1.socket, 'node', 'demote', 'work-01');
     await untilNodes(m1.socket, 'work-01 to be a worker again', (rows) => rowNamed(rows, 'work-01').managerStatus === '' , 60_000);
     await untilNodes(m1.socket, 'work-01 READY as a worker', (rows) => rowNamed(rows, 'work-01').status === 'READY');
