@@ -18,13 +18,14 @@
  * rolling update where tasks run an old spec.
  *
  * A reconcile reads every task of its service, and a transaction holds a hundred writes, so a service
- * scaled to 10,000 replicas would be read a hundred times while its tasks are created. Instead the
- * pass remembers where the creation stopped (ScaleUp) and goes on from there without reading the
- * service again; that stays right until the pass ends, because the slots it means to fill had neither a
- * live task nor a claim when read, and only a claim holder (restart supervisor, updater) puts a task in
- * a slot this orchestrator does not fill, which is checked slot by slot. A change of the service's spec
- * (a new meta.version) drops it; once the slots are filled the service is read once more and
- * reconciled as a whole.
+ * scaled to 10,000 replicas would be read a hundred times while its tasks are created (each read of
+ * 10,000 tasks holds the event loop for tens of milliseconds). Instead the pass remembers where the
+ * creation stopped (ScaleUp) and goes on from there without reading the service again, then retires
+ * the dead slots it read at first. That stays right until the pass ends: the slots it fills had neither
+ * a live task nor a claim when read, and only a claim holder (restart supervisor, updater) puts a task
+ * in a slot this orchestrator does not fill, which is checked slot by slot; the dead slots it retires
+ * had no live task, and nobody revives one. A change of the service's spec (a new meta.version) drops
+ * it. A task that finishes meanwhile marks the service again, and the next pass reads it afresh.
  */
 import type { Service, Task } from '../../api/objects';
 import { TaskState } from '../../api/objects';
@@ -60,6 +61,8 @@ export interface OrchestratorOptions {
 interface ScaleUp {
   /** The service's meta.version when its tasks were read. */
   version: number;
+  /** Its slots and their tasks as read. */
+  slots: ReadonlyMap<number, readonly Task[]>;
   /** Slots occupied or filled so far. */
   kept: Set<number>;
   /** The slot to look at next. */
@@ -146,10 +149,7 @@ export class ReplicatedOrchestrator {
       return done ? undefined : MORE;
     }
     if (!isReplicated(service)) return;
-    if (scaleUp !== undefined && scaleUp.version === service.meta.version && this.fillSlots(tx, service, scaleUp, full) === MORE) {
-      scaleUps.set(serviceId, scaleUp);
-      return MORE;
-    }
+    if (scaleUp !== undefined && scaleUp.version === service.meta.version) return this.finishScaleUp(tx, service, scaleUp, full, scaleUps);
 
     const slots = new Map<number, Task[]>();
     for (const [key, tasks] of groupByInstance(tx.find('task', 'serviceId', serviceId))) {
@@ -171,18 +171,24 @@ export class ReplicatedOrchestrator {
       if (full()) return MORE;
       this.retire(tx, service, slot, slots.get(slot) ?? []);
     }
-    const scaled: ScaleUp = { version: service.meta.version, kept: new Set(occupied.slice(0, replicas)), nextSlot: 1 };
-    if (this.fillSlots(tx, service, scaled, full) === MORE) {
-      // The slots not filled yet are not known to be kept: retire nothing more until they are.
-      scaleUps.set(serviceId, scaled);
-      return MORE;
+    return this.finishScaleUp(tx, service, { version: service.meta.version, slots, kept: new Set(occupied.slice(0, replicas)), nextSlot: 1 }, full, scaleUps);
+  }
+
+  /**
+   * Fills the free slots, then retires the slots read that are not kept (dead ones above the count); on
+   * MORE the pass remembers `scaleUp` and calls again with it, without reading the service's tasks again.
+   */
+  private finishScaleUp(tx: WriteTx, service: Service, scaleUp: ScaleUp, full: () => boolean, scaleUps: Map<string, ScaleUp>): ReconcileOutcome {
+    // The slots not filled yet are not known to be kept: retire nothing until they are.
+    let outcome = this.fillSlots(tx, service, scaleUp, full);
+    for (const [slot, tasks] of scaleUp.slots) {
+      if (outcome === MORE) break;
+      if (scaleUp.kept.has(slot)) continue;
+      if (full()) outcome = MORE;
+      else this.retire(tx, service, slot, tasks);
     }
-    const { kept } = scaled;
-    for (const [slot, tasks] of slots) {
-      if (kept.has(slot)) continue;
-      if (full()) return MORE;
-      this.retire(tx, service, slot, tasks);
-    }
+    if (outcome === MORE) scaleUps.set(service.id, scaleUp);
+    return outcome;
   }
 
   /** Creates a task in each free slot from `scaleUp.nextSlot` on until `kept` holds the replica count, `full()` permitting. */
