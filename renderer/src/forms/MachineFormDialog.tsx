@@ -16,6 +16,7 @@ import DialogTitle from '@mui/material/DialogTitle';
 import FormControlLabel from '@mui/material/FormControlLabel';
 import Typography from '@mui/material/Typography';
 import { useRef, useState, type FormEvent } from 'react';
+import { useFocusFirstError } from './use-focus-first-error';
 import type { KnownMachineView, ProvisionJobKind } from '../../../electron/contract';
 import { machineKey } from '../../../electron/machine-input';
 import { SwarmdeskError } from '../api';
@@ -59,12 +60,7 @@ export function MachineFormDialog({ machine, secretsPersistent, onClose }: Machi
   const remembered = machine?.remembered ?? NOTHING_REMEMBERED;
   const set = <K extends keyof MachineFormValues>(key: K, value: MachineFormValues[K]) => setValues((current) => ({ ...current, [key]: value }));
 
-  const focusFirstError = () =>
-    requestAnimationFrame(() => {
-      const invalid = contentRef.current?.querySelector<HTMLElement>('[aria-invalid="true"]');
-      invalid?.focus();
-      invalid?.scrollIntoView({ block: 'center' });
-    });
+  const focusFirstError = useFocusFirstError(contentRef);
 
   const run = async (kind: ProvisionJobKind) => {
     const conversion = formToInput(values, remembered);

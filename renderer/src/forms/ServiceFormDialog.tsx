@@ -12,6 +12,7 @@ import DialogContent from '@mui/material/DialogContent';
 import DialogTitle from '@mui/material/DialogTitle';
 import FormControlLabel from '@mui/material/FormControlLabel';
 import { useRef, useState, type FormEvent } from 'react';
+import { useFocusFirstError } from './use-focus-first-error';
 import type { ServiceView } from '../../../electron/contract';
 import { swarmdesk, SwarmdeskError } from '../api';
 import { useNotify } from '../components/Notifier';
@@ -44,12 +45,7 @@ export function ServiceFormDialog({ service, onClose }: ServiceFormDialogProps) 
   const contentRef = useRef<HTMLDivElement>(null);
   const notify = useNotify();
 
-  const focusFirstError = () =>
-    requestAnimationFrame(() => {
-      const invalid = contentRef.current?.querySelector<HTMLElement>('[aria-invalid="true"]');
-      invalid?.focus();
-      invalid?.scrollIntoView({ block: 'center' });
-    });
+  const focusFirstError = useFocusFirstError(contentRef);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
