@@ -12,7 +12,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import type { ServiceSpec } from '../../agent/api/objects';
 import { startWebServer, type WebServer } from '../../electron/web/server';
 
@@ -23,7 +23,17 @@ export interface LoopDelay {
   max: number;
   mean: number;
   samples: number;
+  /**
+   * Each time the loop was held over BLOCK_MS: when it ended (process.hrtime in µs, the clock of a
+   * --cpu-prof profile's timestamps, so a block can be matched with the samples inside it) and for how long.
+   */
+  blocks: { endUs: number; ms: number }[];
+  /** Garbage-collection pauses (PerformanceObserver 'gc'): how many, their total and the longest, in ms. */
+  gc: { count: number; totalMs: number; maxMs: number };
 }
+
+/** A loop held this long counts as a block. */
+const BLOCK_MS = 50;
 
 export type UiHostCommand =
   | { type: 'start'; rendererDir: string }
@@ -85,10 +95,38 @@ function spec(replicas: number): ServiceSpec {
   return { name: BENCH_SERVICE, labels: {}, mode: { replicated: { replicas } }, task: { container: { image: 'swarmdesk-bench:1', command: ['sleep', 'infinity'] } } };
 }
 
+/** Records loop blocks (a 5 ms timer that fires over BLOCK_MS late) and GC pauses until stopped. */
+function watchLoop(): () => Pick<LoopDelay, 'blocks' | 'gc'> {
+  const blocks: LoopDelay['blocks'] = [];
+  const gc = { count: 0, totalMs: 0, maxMs: 0 };
+  const nowUs = () => Number(process.hrtime.bigint() / 1000n);
+  let due = nowUs() + 5000;
+  const timer = setInterval(() => {
+    const now = nowUs();
+    const lateMs = (now - due) / 1000;
+    if (lateMs > BLOCK_MS) blocks.push({ endUs: now, ms: Math.round(lateMs) });
+    due = now + 5000;
+  }, 5);
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      gc.count++;
+      gc.totalMs += entry.duration;
+      gc.maxMs = Math.max(gc.maxMs, entry.duration);
+    }
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  return () => {
+    clearInterval(timer);
+    observer.disconnect();
+    return { blocks, gc: { count: gc.count, totalMs: Math.round(gc.totalMs), maxMs: Math.round(gc.maxMs) } };
+  };
+}
+
 async function converge(replicas: number): Promise<void> {
   const control = server().services.host.control();
   const histogram = monitorEventLoopDelay({ resolution: 10 });
   histogram.enable();
+  const stopWatching = watchLoop();
   const started = performance.now();
   if (serviceId === undefined) {
     serviceId = (await control.createService({ spec: spec(replicas) })).service.id;
@@ -104,12 +142,13 @@ async function converge(replicas: number): Promise<void> {
   }
   const ms = performance.now() - started;
   histogram.disable();
+  const watched = stopWatching();
   const toMs = (ns: number) => Math.round(ns / 1e4) / 100;
   send({
     type: 'converged',
     ms,
     running,
-    loop: { p50: toMs(histogram.percentile(50)), p99: toMs(histogram.percentile(99)), max: toMs(histogram.max), mean: toMs(histogram.mean), samples: histogram.count },
+    loop: { p50: toMs(histogram.percentile(50)), p99: toMs(histogram.percentile(99)), max: toMs(histogram.max), mean: toMs(histogram.mean), samples: histogram.count, ...watched },
     rssMb: Math.round(process.memoryUsage().rss / 2 ** 20),
   });
 }

@@ -32,7 +32,7 @@ import type { Page } from 'playwright-core';
 import { launchChromium } from '../support/chromium';
 import { rendererBuild } from '../e2e/renderer-build';
 import { WorkerFleet } from './converge-worker-hosts';
-import type { UiHostCommand, UiHostReport } from './ui-bench-host';
+import type { LoopDelay, UiHostCommand, UiHostReport } from './ui-bench-host';
 
 const { values } = parseArgs({
   options: {
@@ -180,6 +180,12 @@ function median(numbers: number[]): number {
 
 const round = (n: number) => Math.round(n);
 
+/** The loop's blocks over 50 ms and the GC pauses the services' process had while it converged. */
+function describeBlocks(loop: LoopDelay): string {
+  const longest = loop.blocks.reduce((a, b) => Math.max(a, b.ms), 0);
+  return `${loop.blocks.length} blocks over 50 ms (longest ${longest} ms); GC ${loop.gc.count} pauses, ${loop.gc.totalMs} ms in all, longest ${loop.gc.maxMs} ms`;
+}
+
 async function main(): Promise<void> {
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB`;
   const loadBefore = loadavg()[0];
@@ -205,7 +211,7 @@ async function main(): Promise<void> {
     // 1. The services' event loop while the manager schedules every task (the UI open and subscribed).
     log(`creating a ${TASKS}-replica service`);
     const scheduled = await host.ask({ type: 'converge', replicas: TASKS }, 'converged', 30 * 60_000);
-    log(`all ${scheduled.running} RUNNING after ${round(scheduled.ms)} ms; event loop p99 ${scheduled.loop.p99} ms, max ${scheduled.loop.max} ms`);
+    log(`all ${scheduled.running} RUNNING after ${round(scheduled.ms)} ms; event loop p99 ${scheduled.loop.p99} ms, max ${scheduled.loop.max} ms; ${describeBlocks(scheduled.loop)}`);
     await waitOrExplain(page, 'the Overview counting every task RUNNING', (n) => {
       const card = document.querySelector<HTMLElement>('[data-testid="overview-tasks"]');
       return card !== null && new RegExp(`(^|\\n)Running\\s+${n}(\\n|$)`).test(card.innerText);
@@ -247,7 +253,7 @@ async function main(): Promise<void> {
     }
     const blocks = (await longTasks(page)).filter((entry) => entry.start >= burstStart);
     const longest = Math.max(0, ...blocks.map((b) => b.duration));
-    log(`burst of ${BURST}: converged in ${round(burst.ms)} ms; ${blocks.length} long tasks, longest ${round(longest)} ms, total ${round(blocks.reduce((a, b) => a + b.duration, 0))} ms; services' loop p99 ${burst.loop.p99} ms`);
+    log(`burst of ${BURST}: converged in ${round(burst.ms)} ms; ${blocks.length} long tasks, longest ${round(longest)} ms, total ${round(blocks.reduce((a, b) => a + b.duration, 0))} ms; services' loop p99 ${burst.loop.p99} ms; ${describeBlocks(burst.loop)}`);
 
     const loadAfter = loadavg()[0];
     const results = {
