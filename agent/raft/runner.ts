@@ -78,7 +78,7 @@ export interface RaftRunnerOptions {
   heartbeatTick?: number;
   /** Applied entries between two snapshots. */
   snapshotEvery?: number;
-  /** Applied entry bytes between two snapshots, whichever of the two comes first (default 64 MiB). */
+  /** Applied entry bytes between two snapshots, whichever of the two comes first (default 256 MiB). */
   snapshotEveryBytes?: number;
   /** Entries kept behind a snapshot so slightly slow followers catch up without one. */
   entriesKeptAfterSnapshot?: number;
@@ -179,9 +179,10 @@ export class RaftRunner implements Proposer {
       tickMs: opts.tickMs ?? DEFAULT_TICK_MS,
       electionTick: opts.electionTick ?? DEFAULT_ELECTION_TICK,
       snapshotEvery: opts.snapshotEvery ?? 10_000,
-      // Counted in entries alone, the log once held 10,000 entries of up to ~220 KB each in memory
-      // (a manager of 30,000 tasks at 400-770 MiB RSS); bytes bound it as well.
-      snapshotEveryBytes: opts.snapshotEveryBytes ?? 64 * 1024 * 1024,
+      // Counted in entries alone, the log could hold 10,000 entries of up to ~220 KB each in memory;
+      // bytes bound it as well. Not lower: a snapshot is encoded synchronously (≈ 0.5 s for a store of
+      // 30,000 tasks on this kind of machine, seconds under load), long enough to cost an election.
+      snapshotEveryBytes: opts.snapshotEveryBytes ?? 256 * 1024 * 1024,
       entriesKeptAfterSnapshot: opts.entriesKeptAfterSnapshot ?? 5_000,
       keptBytesAfterSnapshot: opts.keptBytesAfterSnapshot ?? 16 * 1024 * 1024,
       proposalTimeoutMs: opts.proposalTimeoutMs ?? 20_000,
