@@ -9,15 +9,13 @@ import { Suspense, useEffect, useMemo } from 'react';
 import { lazyComponent } from './components/lazy';
 import { NotifierProvider } from './components/Notifier';
 import { TableStyles } from './components/TableStyles';
+import { Shell } from './Shell';
 import { startSync } from './store/cluster-sync';
 import { startMachinesSync } from './store/machines-sync';
 import { useConnectionError, useLocalNode, useSettings } from './store/hooks';
 import { buildTheme } from './theme';
 
-// The first paint is the spinner below: Setup and the cluster pages load as chunks of their own, the
-// shell's fetched while the window connects.
-const loadShell = () => import('./Shell').then((m) => m.Shell);
-const Shell = lazyComponent(loadShell);
+// Setup (shown once) and the pages behind the shell's tabs (pages/lazy-pages.tsx) are chunks of their own.
 const SetupPage = lazyComponent(() => import('./pages/SetupPage').then((m) => m.SetupPage));
 
 function Connecting() {
@@ -48,7 +46,6 @@ export function App() {
   const mode = settings.theme === 'system' ? (systemDark ? 'dark' : 'light') : settings.theme;
   const theme = useMemo(() => buildTheme(mode), [mode]);
   useEffect(startSync, []);
-  useEffect(() => void loadShell(), []);
   useEffect(startMachinesSync, []);
   useEffect(() => {
     document.documentElement.dataset.theme = mode;

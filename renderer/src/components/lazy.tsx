@@ -5,11 +5,35 @@
  */
 import CircularProgress from '@mui/material/CircularProgress';
 import Box from '@mui/material/Box';
-import { lazy, Suspense, useState, type ComponentType, type LazyExoticComponent, type ReactNode } from 'react';
+import { lazy, Suspense, useState, type ComponentType, type ReactNode } from 'react';
 
-/** A component loaded on first render: `lazyComponent(() => import('./X').then((m) => m.X))`. */
-export function lazyComponent<P extends object>(load: () => Promise<ComponentType<P>>): LazyExoticComponent<ComponentType<P>> {
-  return lazy(async () => ({ default: await load() }));
+/** A component whose code is loaded on first render, or before with preload(). */
+export type LazyComponent<P extends object> = ComponentType<P> & {
+  /** Fetches its chunk now; once loaded it renders without suspending. */
+  preload(): Promise<void>;
+};
+
+/**
+ * `lazyComponent(() => import('./X').then((m) => m.X))`. Unlike React.lazy alone, a component already
+ * loaded (preloaded) renders at once: React.lazy suspends on its first render whatever the state of its
+ * import, and once a fallback has been shown React 19 holds the content back for up to 300 ms (it
+ * throttles Suspense reveals), which is what a preload is meant to save.
+ */
+export function lazyComponent<P extends object>(load: () => Promise<ComponentType<P>>): LazyComponent<P> {
+  let loaded: ComponentType<P> | undefined;
+  const preload = async () => {
+    loaded ??= await load();
+  };
+  const Lazy = lazy(async () => {
+    await preload();
+    return { default: loaded as ComponentType<P> };
+  });
+  const Component = (props: P) => {
+    // Chosen once per instance: switching from Lazy to the loaded component later would remount it.
+    const [Chosen] = useState<ComponentType<P>>(() => loaded ?? Lazy);
+    return <Chosen {...props} />;
+  };
+  return Object.assign(Component, { preload });
 }
 
 /** While a page's chunk loads (milliseconds from disk or loopback): a quiet spinner where the page goes. */

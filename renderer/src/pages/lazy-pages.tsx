@@ -1,32 +1,27 @@
 /**
- * The pages (and the provisioning prompts shown over them), each a chunk of its own: the window's first
- * paint waits only for the shell, and a page's code is parsed when it is first shown — or earlier, when
- * the window is idle (prefetchPages), so a tab click rarely waits for it.
+ * The pages but the Overview (the landing page, in the main bundle with the shell), and the
+ * provisioning prompts shown over them: each a chunk of its own, so neither the window's first paint nor
+ * a cold load to the Overview parses them. Once the shell is up and the window idle they are fetched
+ * (prefetchPages), so a tab click rarely waits; a page already fetched renders without suspending.
+ * Fetched at once instead, they competed with the connection and the cluster's snapshot for the main
+ * thread, and a cold load to the Tasks page took longer than with one bundle.
  */
 import { lazyComponent } from '../components/lazy';
 
-const loaders = {
-  overview: () => import('./OverviewPage').then((m) => m.OverviewPage),
-  nodes: () => import('./NodesPage').then((m) => m.NodesPage),
-  machines: () => import('./MachinesPage').then((m) => m.MachinesPage),
-  services: () => import('./ServicesPage').then((m) => m.ServicesPage),
-  service: () => import('./ServicePage').then((m) => m.ServicePage),
-  tasks: () => import('./TasksPage').then((m) => m.TasksPage),
-  provisionPrompts: () => import('./ProvisionPrompts').then((m) => m.ProvisionPrompts),
-};
+export const NodesPage = lazyComponent(() => import('./NodesPage').then((m) => m.NodesPage));
+export const MachinesPage = lazyComponent(() => import('./MachinesPage').then((m) => m.MachinesPage));
+export const ServicesPage = lazyComponent(() => import('./ServicesPage').then((m) => m.ServicesPage));
+export const ServicePage = lazyComponent(() => import('./ServicePage').then((m) => m.ServicePage));
+export const TasksPage = lazyComponent(() => import('./TasksPage').then((m) => m.TasksPage));
+export const ProvisionPrompts = lazyComponent(() => import('./ProvisionPrompts').then((m) => m.ProvisionPrompts));
 
-export const OverviewPage = lazyComponent(loaders.overview);
-export const NodesPage = lazyComponent(loaders.nodes);
-export const MachinesPage = lazyComponent(loaders.machines);
-export const ServicesPage = lazyComponent(loaders.services);
-export const ServicePage = lazyComponent(loaders.service);
-export const TasksPage = lazyComponent(loaders.tasks);
-export const ProvisionPrompts = lazyComponent(loaders.provisionPrompts);
-
-/** Loads every page's chunk once the window has nothing else to do (the module cache keeps them). */
-export function prefetchPages(): () => void {
-  const handle = requestIdleCallback(() => {
-    for (const load of Object.values(loaders)) void load();
-  });
+/** Fetches every page's chunk once the window is idle (at the latest after `timeoutMs`). */
+export function prefetchPages(timeoutMs = 3000): () => void {
+  const handle = requestIdleCallback(
+    () => {
+      for (const page of [TasksPage, NodesPage, ServicesPage, ServicePage, MachinesPage, ProvisionPrompts]) void page.preload();
+    },
+    { timeout: timeoutMs },
+  );
   return () => cancelIdleCallback(handle);
 }
