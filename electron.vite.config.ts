@@ -8,7 +8,14 @@ export default defineConfig({
   main: {
     build: {
       outDir: 'out/main',
-      rollupOptions: { input: { index: resolve(__dirname, 'electron/main/index.ts') } },
+      // The swarmd node runs in a worker thread (electron/main/node-worker): its entry is built beside
+      // index.js as node-worker.js, where node-worker.ts looks for it.
+      rollupOptions: {
+        input: {
+          index: resolve(__dirname, 'electron/main/index.ts'),
+          'node-worker': resolve(__dirname, 'electron/main/node-worker/worker-main.ts'),
+        },
+      },
     },
   },
   preload: {

@@ -4,15 +4,14 @@
  * ContractError values, and the session's own live feeds (cluster changes, log streams).
  */
 import { networkInterfaces } from 'node:os';
-import { TaskState, type Node } from '../../agent/api/objects';
+import type { Node } from '../../agent/api/objects';
 import { ApiError } from '../../agent/api/errors';
 import type { ControlClient } from '../../agent/api/control-client';
-import { membershipOf } from '../../agent/manager/raft-membership';
 import { SWARMDESK_VERSION } from '../../agent/version';
 import type { ApiHandlers, ApiMethod, IpcResult, JoinTokensView, NetworkAddress, NodeView, ServiceView, SwarmdeskEvent } from '../contract';
-import { ClusterFeed } from './cluster-feed';
 import { toContractError } from './errors';
 import type { LocalNodeHost } from './local-node-host';
+import type { RemoteFeed } from './node-worker/node-worker';
 import { LogStreams } from './log-streams';
 import type { Machines } from './machines';
 import { provisioningHandlers } from './provision/ipc';
@@ -32,7 +31,7 @@ export interface SessionContext {
 
 export class ApiSession {
   readonly handlers: ApiHandlers;
-  private feed: ClusterFeed | undefined;
+  private feed: RemoteFeed | undefined;
   private readonly logs: LogStreams;
   private closed = false;
 
@@ -63,15 +62,12 @@ export class ApiSession {
   /** Called when the local node stops or changes: a feed on the old store is useless now. */
   onLocalNodeChanged(): void {
     const feed = this.feed;
-    if (feed === undefined) return;
-    const manager = this.context.host.node?.runningManager;
-    if (manager !== undefined && this.feedManager === manager) return;
+    // A feed lives in the node's worker: it stays live through a change of setting, not a restart.
+    if (feed === undefined || feed.live) return;
     feed.close();
     this.feed = undefined;
     this.emit({ kind: 'resync', reason: 'the local manager stopped or restarted' });
   }
-
-  private feedManager: unknown = undefined;
 
   emitEvent(event: SwarmdeskEvent): void {
     if (!this.closed) this.emit(event);
@@ -90,19 +86,8 @@ export class ApiSession {
     return this.context.host.control();
   }
 
-  private manager() {
-    const manager = this.context.host.node?.runningManager;
-    if (manager === undefined) {
-      this.control(); // throws the reason (not configured, starting, stopped)
-      throw new ApiError('Unavailable', 'this node is not a manager right now (it may have been demoted)');
-    }
-    return manager;
-  }
-
-  private nodeView(node: Node): NodeView {
-    const manager = this.context.host.node?.runningManager;
-    const taskCount = manager?.store.view((tx) => tx.find('task', 'nodeId', node.id).filter((task) => task.desiredState <= TaskState.RUNNING).length) ?? 0;
-    return { ...node, taskCount };
+  private async nodeView(node: Node): Promise<NodeView> {
+    return { ...node, taskCount: await this.context.host.nodeTaskCount(node.id) };
   }
 
   private async updateNodeSpec(nodeId: string, change: (spec: Node['spec']) => Node['spec']): Promise<NodeView> {
@@ -114,15 +99,10 @@ export class ApiSession {
 
   private async joinTokens(): Promise<JoinTokensView> {
     const host = this.context.host;
-    const clusterId = host.node?.clusterId;
-    if (clusterId === undefined) this.control();
+    const { clusterId, advertiseAddress: own } = host.snapshot();
     const { cluster } = await this.control().getCluster({ clusterId: clusterId ?? '' });
-    const own = host.node?.advertiseAddress;
-    const managers = this.manager()
-      .store.view((tx) => tx.list('node'))
-      .filter((node) => node.role === 'manager' && node.managerStatus !== undefined)
-      .map((node) => node.managerStatus?.addr ?? '');
-    const managerAddresses = [...new Set([...(own === undefined ? [] : [own]), ...managers.filter((addr) => addr !== '')])];
+    const managers = await host.managerAddresses();
+    const managerAddresses = [...new Set([...(own === undefined ? [] : [own]), ...managers])];
     const first = managerAddresses[0] ?? '';
     const { worker, manager } = cluster.rootCa.joinTokens;
     return {
@@ -166,12 +146,9 @@ export class ApiSession {
       setRunTasks: (request) => host.setRunTasks(request.runTasks),
 
       subscribeCluster: async () => {
-        const manager = this.manager();
-        const clusterId = host.node?.clusterId ?? '';
         this.feed?.close();
-        const feed = new ClusterFeed({ store: manager.store, membership: () => membershipOf(manager.runner), clusterId, emit: this.emit, ...context.feed });
+        const feed = host.openFeed(context.feed ?? {}, this.emit);
         this.feed = feed;
-        this.feedManager = manager;
         return feed.start();
       },
       unsubscribeCluster: async () => {
@@ -182,7 +159,7 @@ export class ApiSession {
       getJoinTokens: () => this.joinTokens(),
       rotateJoinToken: async (request) => {
         const client = this.control();
-        const clusterId = host.node?.clusterId ?? '';
+        const clusterId = host.snapshot().clusterId ?? '';
         const { cluster } = await client.getCluster({ clusterId });
         await client.updateCluster({
           clusterId,

@@ -113,7 +113,7 @@ function createTray(): void {
 
 /** Asks before stopping the cluster's only manager; true to go ahead. */
 async function confirmQuit(current: MainServices): Promise<boolean> {
-  if (!current.host.isOnlyManager()) return true;
+  if (!(await current.host.isOnlyManager())) return true;
   const options = {
     type: 'warning' as const,
     buttons: ['Quit', 'Cancel'],

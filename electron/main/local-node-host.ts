@@ -5,6 +5,10 @@
  *
  * "Run tasks on this machine" is the node's own availability: active takes tasks on the local Docker
  * Engine, drain takes none. Whether that engine answers is reported alongside.
+ *
+ * The node runs in a worker thread of this process (node-worker/): its raft, store and scheduler never
+ * hold the thread that serves the UI. The control API reaches it over its Unix socket as before; the
+ * few reads of the manager's store the UI needs, and the cluster feed, are calls to the worker.
  */
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
@@ -14,10 +18,11 @@ import { ControlClient } from '../../agent/api/control-client';
 import { ApiError, isApiError } from '../../agent/api/errors';
 import type { Node } from '../../agent/api/objects';
 import type { Logger } from '../../agent/log';
-import { SwarmNode } from '../../agent/node/node';
 import { createEngineClient } from '../../agent/worker/engine';
-import type { CreateClusterRequest, JoinClusterRequest, LocalNodeState } from '../contract';
+import type { CreateClusterRequest, JoinClusterRequest, LocalNodeState, SwarmdeskEvent } from '../contract';
 import { nodeStateDir } from './data-home';
+import { NodeWorker, type RemoteFeed } from './node-worker/node-worker';
+import type { FeedTiming } from './node-worker/protocol';
 import type { LocalNodeConfig, Settings } from './settings';
 
 export interface RaftTimingOverrides {
@@ -43,7 +48,7 @@ const ENGINE_PING_TIMEOUT_MS = 3000;
 const OWN_NODE_TIMEOUT_MS = 60_000;
 
 export class LocalNodeHost {
-  private current: SwarmNode | undefined;
+  private current: NodeWorker | undefined;
   private client: ControlClient | undefined;
   private state: LocalNodeState;
   private readonly listeners = new Set<StateListener>();
@@ -54,10 +59,6 @@ export class LocalNodeHost {
   constructor(private readonly options: LocalNodeHostOptions) {
     const config = options.settings.localNode();
     this.state = config === undefined ? { phase: 'unconfigured', runTasks: false } : { phase: 'stopped', runTasks: config.runTasks, advertiseAddress: formatHostPort({ host: config.advertiseAddress, port: config.port }) };
-  }
-
-  get node(): SwarmNode | undefined {
-    return this.current;
   }
 
   get stateDir(): string {
@@ -162,11 +163,40 @@ export class LocalNodeHost {
   }
 
   /** True when this node is the cluster's only manager (quitting would leave the cluster unmanaged). */
-  isOnlyManager(): boolean {
-    const manager = this.current?.runningManager;
-    if (manager === undefined) return false;
-    const managers = manager.store.view((tx) => tx.list('node')).filter((node) => node.role === 'manager' || node.spec.role === 'manager');
-    return managers.length <= 1;
+  async isOnlyManager(): Promise<boolean> {
+    const node = this.current;
+    if (node === undefined || !node.managerRunning) return false;
+    return node.isOnlyManager().catch(() => false);
+  }
+
+  /** Whether this node runs a manager right now (it may have been demoted). */
+  get managerRunning(): boolean {
+    return this.current?.managerRunning ?? false;
+  }
+
+  /** Tasks of a node meant to run, from the local manager's store (0 without one). */
+  async nodeTaskCount(nodeId: string): Promise<number> {
+    const node = this.current;
+    if (node === undefined || !node.managerRunning) return 0;
+    return node.nodeTaskCount(nodeId);
+  }
+
+  /** Remote API addresses of the cluster's managers, as the local manager's store lists them. */
+  managerAddresses(): Promise<string[]> {
+    return this.runningManager().managerAddresses();
+  }
+
+  /** A cluster feed on the local manager's store, for one session: its snapshot, then `emit`ted changes. */
+  openFeed(timing: FeedTiming, emit: (event: SwarmdeskEvent) => void): RemoteFeed {
+    return this.runningManager().openFeed(timing, emit);
+  }
+
+  /** The running node when it runs a manager; else throws why not (not configured, starting, demoted). */
+  private runningManager(): NodeWorker {
+    this.control(); // throws the reason when the node is not running
+    const node = this.current;
+    if (node === undefined || !node.managerRunning) throw new ApiError('Unavailable', 'this node is not a manager right now (it may have been demoted)');
+    return node;
   }
 
   private refuseIfConfigured(): void {
@@ -180,18 +210,20 @@ export class LocalNodeHost {
     const { logger, raft } = this.options;
     const advertise = formatHostPort({ host: config.advertiseAddress.replace(/^\[(.*)\]$/, '$1'), port: config.port });
     this.setState({ phase: 'starting', runTasks: config.runTasks, advertiseAddress: advertise });
-    let node: SwarmNode;
+    let node: NodeWorker;
     try {
-      node = await SwarmNode.start({
-        stateDir: this.stateDir,
-        listenRemoteApi: `0.0.0.0:${config.port}`,
-        advertiseRemoteApi: advertise,
-        ...(join ?? {}),
-        engineAddr: this.options.engineAddr,
-        hostname: this.options.hostname,
-        ...raft,
-        logger: logger.child({ component: 'node' }),
-      });
+      node = await NodeWorker.start(
+        {
+          stateDir: this.stateDir,
+          listenRemoteApi: `0.0.0.0:${config.port}`,
+          advertiseRemoteApi: advertise,
+          ...(join ?? {}),
+          engineAddr: this.options.engineAddr,
+          hostname: this.options.hostname,
+          ...raft,
+        },
+        logger,
+      );
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       // A failed first start leaves nothing to come back to: the user can try again.
@@ -238,7 +270,7 @@ export class LocalNodeHost {
   }
 
   /** Active to take tasks, drain to take none; written through the control API (relayed to the leader). */
-  private async applyRunTasks(node: SwarmNode, runTasks: boolean): Promise<void> {
+  private async applyRunTasks(node: NodeWorker, runTasks: boolean): Promise<void> {
     const client = this.client;
     if (client === undefined) throw new ApiError('FailedPrecondition', 'the local manager is not running');
     const wanted = runTasks ? 'active' : 'drain';

@@ -112,7 +112,7 @@ export class MainServices {
   /** The in-process manager, while it runs: what provisioning joins machines to. */
   private localManager(): LocalManager | undefined {
     const port = this.options.settings.localNode()?.port;
-    if (this.host.node?.runningManager === undefined || port === undefined) return undefined;
+    if (!this.host.managerRunning || port === undefined) return undefined;
     try {
       return { control: this.host.control(), port };
     } catch {

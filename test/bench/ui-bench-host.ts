@@ -86,7 +86,7 @@ async function cluster(): Promise<void> {
   const port = await freePort();
   await host.createCluster({ advertiseAddress: '127.0.0.1', port, runTasks: false });
   const control = host.control();
-  const clusterId = host.node?.clusterId ?? '';
+  const clusterId = host.snapshot().clusterId ?? '';
   const { cluster: found } = await control.getCluster({ clusterId });
   send({ type: 'cluster', joinAddr: `127.0.0.1:${port}`, workerToken: found.rootCa.joinTokens.worker });
 }

@@ -1,0 +1,119 @@
+/**
+ * The worker thread's entry: runs this app's swarmd node (SwarmNode from agent/, unchanged) and answers
+ * the main thread's calls (protocol.ts). One node per worker: `start` once, `stop` at the end, after
+ * which the main thread terminates the worker.
+ */
+import { parentPort } from 'node:worker_threads';
+import { ApiError } from '../../../agent/api/errors';
+import { TaskState } from '../../../agent/api/objects';
+import { SwarmNode } from '../../../agent/node/node';
+import { portLogger } from './port-logger';
+import { type CallMessage, type NodeWorkerCalls, toWireError, type WorkerMessage } from './protocol';
+import { WorkerFeeds } from './worker-feeds';
+
+/**
+ * SwarmNode announces no role change, so the worker looks every half second (two getters) and tells
+ * the main thread when the role or the manager changed; the UI shows a promotion that much later.
+ */
+const STATUS_CHECK_MS = 500;
+
+const port = parentPort;
+if (port === null) throw new Error('worker-main.ts runs in a worker thread (see node-worker.ts)');
+
+function post(message: WorkerMessage): void {
+  port?.postMessage(message);
+}
+
+const logger = portLogger(post);
+const feeds = new WorkerFeeds((feedId, event) => post({ kind: 'feedEvent', feedId, event }));
+let node: SwarmNode | undefined;
+let stopping = false;
+let statusTimer: NodeJS.Timeout | undefined;
+
+function running(): SwarmNode {
+  if (node === undefined) throw new ApiError('Unavailable', 'the local node is not running');
+  return node;
+}
+
+function watchStatus(started: SwarmNode): void {
+  let last = '';
+  statusTimer = setInterval(() => {
+    const manager = started.runningManager;
+    const status = { kind: 'status', role: started.role, managerRunning: manager !== undefined } as const;
+    const key = `${status.role}/${status.managerRunning}`;
+    if (key !== last) post(status);
+    last = key;
+    feeds.dropStale(manager);
+  }, STATUS_CHECK_MS);
+}
+
+async function start(options: NodeWorkerCalls['start']['args']): Promise<NodeWorkerCalls['start']['result']> {
+  if (node !== undefined) throw new ApiError('FailedPrecondition', 'this worker already runs a node');
+  const started = await SwarmNode.start({ ...options, logger: logger.child({ component: 'node' }) });
+  node = started;
+  void started.whenStopped().then((reason) => {
+    if (!stopping) post({ kind: 'stopped', reason });
+  });
+  watchStatus(started);
+  return {
+    nodeId: started.nodeId,
+    clusterId: started.clusterId,
+    role: started.role,
+    managerRunning: started.runningManager !== undefined,
+    advertiseAddress: started.advertiseAddress,
+    controlSocket: started.controlSocket,
+  };
+}
+
+async function stop(reason: string): Promise<null> {
+  stopping = true;
+  clearInterval(statusTimer);
+  feeds.closeAll();
+  await node?.stop(reason);
+  return null;
+}
+
+function managerStore() {
+  const manager = running().runningManager;
+  if (manager === undefined) throw new ApiError('Unavailable', 'this node is not a manager right now (it may have been demoted)');
+  return manager.store;
+}
+
+async function answer(message: CallMessage): Promise<NodeWorkerCalls[CallMessage['method']]['result']> {
+  switch (message.method) {
+    case 'start':
+      return start(message.args);
+    case 'stop':
+      return stop(message.args.reason);
+    case 'isOnlyManager': {
+      const manager = node?.runningManager;
+      if (manager === undefined) return false;
+      const managers = manager.store.view((tx) => tx.list('node')).filter((n) => n.role === 'manager' || n.spec.role === 'manager');
+      return managers.length <= 1;
+    }
+    case 'nodeTaskCount': {
+      const { nodeId } = message.args;
+      return node?.runningManager?.store.view((tx) => tx.find('task', 'nodeId', nodeId).filter((task) => task.desiredState <= TaskState.RUNNING).length) ?? 0;
+    }
+    case 'managerAddresses':
+      return managerStore()
+        .view((tx) => tx.list('node'))
+        .filter((n) => n.role === 'manager' && n.managerStatus !== undefined)
+        .map((n) => n.managerStatus?.addr ?? '')
+        .filter((addr) => addr !== '');
+    case 'openFeed': {
+      const current = running();
+      return feeds.open(message.args.feedId, message.args.timing, current.runningManager, current.clusterId);
+    }
+    case 'closeFeed':
+      feeds.close(message.args.feedId);
+      return null;
+  }
+}
+
+port.on('message', (message: CallMessage) => {
+  void answer(message).then(
+    (value) => post({ kind: 'reply', id: message.id, ok: true, value }),
+    (err: unknown) => post({ kind: 'reply', id: message.id, ok: false, error: toWireError(err) }),
+  );
+});
