@@ -29,18 +29,27 @@ export interface SessionContext {
   feed?: { flushMs?: number; healthCheckMs?: number; maxChangesPerEvent?: number };
 }
 
+/**
+ * Takes an event already encoded as JSON (the cluster feed's, encoded in the node's worker): a transport
+ * that writes JSON anyway (browser mode's WebSocket) sends it as it is. Without one, it is decoded here.
+ */
+export type EncodedEventSink = (json: string) => void;
+
 export class ApiSession {
   readonly handlers: ApiHandlers;
   private feed: RemoteFeed | undefined;
   private readonly logs: LogStreams;
+  private readonly emitEncoded: EncodedEventSink;
   private closed = false;
 
   constructor(
     private readonly context: SessionContext,
     private readonly emit: (event: SwarmdeskEvent) => void,
     private readonly onClose: (session: ApiSession) => void = () => undefined,
+    emitEncoded?: EncodedEventSink,
   ) {
     this.logs = new LogStreams(emit);
+    this.emitEncoded = emitEncoded ?? ((json) => emit(JSON.parse(json) as SwarmdeskEvent));
     this.handlers = this.createHandlers();
   }
 
@@ -147,7 +156,7 @@ export class ApiSession {
 
       subscribeCluster: async () => {
         this.feed?.close();
-        const feed = host.openFeed(context.feed ?? {}, this.emit);
+        const feed = host.openFeed(context.feed ?? {}, this.emitEncoded);
         this.feed = feed;
         return feed.start();
       },

@@ -19,7 +19,7 @@ import { ApiError, isApiError } from '../../agent/api/errors';
 import type { Node } from '../../agent/api/objects';
 import type { Logger } from '../../agent/log';
 import { createEngineClient } from '../../agent/worker/engine';
-import type { CreateClusterRequest, JoinClusterRequest, LocalNodeState, SwarmdeskEvent } from '../contract';
+import type { CreateClusterRequest, JoinClusterRequest, LocalNodeState } from '../contract';
 import { nodeStateDir } from './data-home';
 import { NodeWorker, type RemoteFeed } from './node-worker/node-worker';
 import type { FeedTiming } from './node-worker/protocol';
@@ -186,8 +186,8 @@ export class LocalNodeHost {
     return this.runningManager().managerAddresses();
   }
 
-  /** A cluster feed on the local manager's store, for one session: its snapshot, then `emit`ted changes. */
-  openFeed(timing: FeedTiming, emit: (event: SwarmdeskEvent) => void): RemoteFeed {
+  /** A cluster feed on the local manager's store, for one session: its snapshot, then its events (JSON). */
+  openFeed(timing: FeedTiming, emit: (json: string) => void): RemoteFeed {
     return this.runningManager().openFeed(timing, emit);
   }
 

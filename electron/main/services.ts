@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { createLogger, type Logger, type LogLevel } from '../../agent/log';
 import { SWARMDESK_VERSION } from '../../agent/version';
 import type { LocalNodeState, SwarmdeskEvent } from '../contract';
-import { ApiSession, type SessionContext } from './api-session';
+import { ApiSession, type EncodedEventSink, type SessionContext } from './api-session';
 import { LocalNodeHost, type RaftTimingOverrides } from './local-node-host';
 import { type LocalManager, Machines } from './machines';
 import type { SecretVault } from './secrets';
@@ -120,9 +120,9 @@ export class MainServices {
     }
   }
 
-  /** A renderer connected: its own handlers and feeds; `emit` delivers its events. */
-  openSession(emit: (event: SwarmdeskEvent) => void): ApiSession {
-    const session = new ApiSession(this.context, emit, (closed) => this.sessions.delete(closed));
+  /** A renderer connected: its own handlers and feeds; `emit` delivers its events (`emitEncoded` those already JSON). */
+  openSession(emit: (event: SwarmdeskEvent) => void, emitEncoded?: EncodedEventSink): ApiSession {
+    const session = new ApiSession(this.context, emit, (closed) => this.sessions.delete(closed), emitEncoded);
     this.sessions.add(session);
     return session;
   }

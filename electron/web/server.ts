@@ -200,13 +200,17 @@ export async function startWebServer(options: WebServerOptions = {}): Promise<We
     wss.handleUpgrade(request, socket, head, (ws) => onConnection(ws));
   });
 
-  function send(ws: WebSocket, message: BridgeResponse): void {
+  function sendText(ws: WebSocket, text: string): void {
     if (ws.readyState !== WebSocket.OPEN) return;
     if (ws.bufferedAmount > MAX_BUFFERED_BYTES) {
       ws.close(CLOSE_TOO_SLOW, 'too far behind');
       return;
     }
-    ws.send(JSON.stringify(message));
+    ws.send(text);
+  }
+
+  function send(ws: WebSocket, message: BridgeResponse): void {
+    sendText(ws, JSON.stringify(message));
   }
 
   function onConnection(ws: WebSocket): void {
@@ -235,7 +239,11 @@ export async function startWebServer(options: WebServerOptions = {}): Promise<We
           return;
         }
         clearTimeout(helloTimer);
-        session = services.openSession((event: SwarmdeskEvent) => send(ws, { type: 'event', event }));
+        session = services.openSession(
+          (event: SwarmdeskEvent) => send(ws, { type: 'event', event }),
+          // The cluster feed's events come encoded from the node's worker: the same message, spliced.
+          (json) => sendText(ws, `{"type":"event","event":${json}}`),
+        );
         send(ws, { type: 'ready' });
         return;
       }

@@ -9,7 +9,7 @@ import { Worker } from 'node:worker_threads';
 import { ApiError } from '../../../agent/api/errors';
 import type { NodeRole } from '../../../agent/ca/roles';
 import type { Logger } from '../../../agent/log';
-import type { ClusterSnapshot, SwarmdeskEvent } from '../../contract';
+import type { ClusterSnapshot } from '../../contract';
 import { type CallMessage, type CallName, type FeedTiming, fromWireError, type NodeStartOptions, type NodeWorkerCalls, type StartedNode, type WorkerMessage } from './protocol';
 
 /**
@@ -28,7 +28,7 @@ interface Pending {
   reject(err: Error): void;
 }
 
-/** One session's cluster feed, run in the worker: its snapshot, then its events through `emit`. */
+/** One session's cluster feed, run in the worker: its snapshot, then its events, JSON-encoded, through `emit`. */
 export interface RemoteFeed {
   start(): Promise<ClusterSnapshot>;
   close(): void;
@@ -40,7 +40,7 @@ export class NodeWorker {
   private readonly worker: Worker;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
-  private readonly feeds = new Map<number, (event: SwarmdeskEvent) => void>();
+  private readonly feeds = new Map<number, (json: string, resync: boolean) => void>();
   private started: StartedNode | undefined;
   private status: { role: NodeRole; managerRunning: boolean } = { role: 'worker', managerRunning: false };
   /** Set once the node has stopped or the worker is gone: why. */
@@ -129,7 +129,7 @@ export class NodeWorker {
     return this.call('managerAddresses', null);
   }
 
-  openFeed(timing: FeedTiming, emit: (event: SwarmdeskEvent) => void): RemoteFeed {
+  openFeed(timing: FeedTiming, emit: (json: string) => void): RemoteFeed {
     const feedId = this.nextId++;
     let closed = false;
     const close = () => {
@@ -139,12 +139,12 @@ export class NodeWorker {
       if (this.ended === undefined) this.call('closeFeed', { feedId }).catch(() => undefined);
     };
     // Listening before asking: the worker sends the snapshot first and the feed's events after it.
-    this.feeds.set(feedId, (event) => {
-      if (event.kind === 'resync') {
+    this.feeds.set(feedId, (json, resync) => {
+      if (resync) {
         closed = true;
         this.feeds.delete(feedId);
       }
-      emit(event);
+      emit(json);
     });
     const isLive = () => !closed && this.ended === undefined;
     return {
@@ -191,7 +191,7 @@ export class NodeWorker {
         void this.terminate();
         return;
       case 'feedEvent':
-        this.feeds.get(message.feedId)?.(message.event);
+        this.feeds.get(message.feedId)?.(message.json, message.resync);
         return;
       case 'log':
         this.logger[message.level](message.message, message.fields);

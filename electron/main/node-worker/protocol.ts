@@ -13,7 +13,7 @@
 import { ApiError, type ErrorCode, isErrorCode } from '../../../agent/api/errors';
 import type { NodeRole } from '../../../agent/ca/roles';
 import type { LogLevel } from '../../../agent/log';
-import type { ClusterSnapshot, SwarmdeskEvent } from '../../contract';
+import type { ClusterSnapshot } from '../../contract';
 
 /** What SwarmNode.start needs, minus the logger (the worker makes one that forwards to the main thread). */
 export interface NodeStartOptions {
@@ -81,7 +81,11 @@ export type WorkerMessage =
   | { kind: 'status'; role: NodeRole; managerRunning: boolean }
   /** The node stopped by itself (removed from the cluster, or a fatal error); the reason when known. */
   | { kind: 'stopped'; reason: string | undefined }
-  | { kind: 'feedEvent'; feedId: number; event: SwarmdeskEvent }
+  /**
+   * One of a feed's events, JSON-encoded in the worker: browser mode writes it to its WebSocket as it
+   * is, so the main thread neither decodes a batch of thousands of tasks nor encodes it again.
+   */
+  | { kind: 'feedEvent'; feedId: number; json: string; resync: boolean }
   | { kind: 'log'; level: LogLevel; message: string; fields: Record<string, unknown> };
 
 export function toWireError(err: unknown): WireError {

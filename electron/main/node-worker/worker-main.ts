@@ -25,7 +25,7 @@ function post(message: WorkerMessage): void {
 }
 
 const logger = portLogger(post);
-const feeds = new WorkerFeeds((feedId, event) => post({ kind: 'feedEvent', feedId, event }));
+const feeds = new WorkerFeeds((feedId, event) => post({ kind: 'feedEvent', feedId, json: JSON.stringify(event), resync: event.kind === 'resync' }));
 let node: SwarmNode | undefined;
 let stopping = false;
 let statusTimer: NodeJS.Timeout | undefined;
