@@ -10,8 +10,24 @@ export interface StateMachine {
   apply(data: Uint8Array, index: number): unknown;
   /** The whole state at the last applied index. */
   snapshot(): Uint8Array;
+  /**
+   * Optional, for large states: captures the state at the last applied index now (cheaply, e.g. an
+   * immutable root) and returns the encoder of those bytes, the same as snapshot() would give, to run
+   * later in slices beside the raft pipeline so that a snapshot never holds the event loop at once.
+   */
+  captureSnapshot?(): SnapshotEncoder;
   /** Replace the whole state (empty data = the initial state). */
   restore(data: Uint8Array, index: number): void;
+}
+
+/** Encodes a captured state; between two slices of work it awaits `slice.pause()` once `slice.due()`. */
+export type SnapshotEncoder = (slice: SnapshotSlice) => Promise<Uint8Array>;
+
+export interface SnapshotSlice {
+  /** Whether this slice has used its time: the encoder should pause at its next convenient point. */
+  due(): boolean;
+  /** Hands the event loop back; rejects if the member stopped meanwhile (the encoding is then moot). */
+  pause(): Promise<void>;
 }
 
 /** Writes and linearizable reads through raft, as the store sees them. */

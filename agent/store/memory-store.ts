@@ -11,8 +11,8 @@ import { ApiError } from '../api/errors';
 import type { Kind, ObjectKinds } from '../api/objects';
 import { type ApplyOutcome, type Change, applyEntry, isApplyOutcome } from './apply';
 import { type ReadTx, ReadTxImpl } from './read-tx';
-import type { Proposer, StateMachine } from '../raft/state-machine';
-import { decodeSnapshot, encodeSnapshot } from './snapshot';
+import type { Proposer, SnapshotEncoder, StateMachine } from '../raft/state-machine';
+import { decodeSnapshot, encodeSnapshot, encodeSnapshotInSlices } from './snapshot';
 import { type StoreState, emptyState } from './state';
 import { type Subscription, WatchHub, type StoreEvent, type WatchOptions } from './watch';
 import { type NewObject, type PreparedEntry, type WriteTx, WriteSession } from './write-tx';
@@ -278,6 +278,12 @@ export class MemoryStore implements StateMachine {
 
   snapshot(): Uint8Array {
     return encodeSnapshot(this.state);
+  }
+
+  /** The state is immutable: holding its root is the whole capture; encoding runs later, in slices. */
+  captureSnapshot(): SnapshotEncoder {
+    const state = this.state;
+    return (slice) => encodeSnapshotInSlices(state, slice);
   }
 
   /** Replaces the whole store; empty data is the empty store (a new cluster, or a member not yet seeded). */

@@ -1,5 +1,5 @@
 /** A tiny deterministic key-value state machine for raft runner tests: entries are `key=value`. */
-import type { StateMachine } from '../../agent/raft/state-machine';
+import type { SnapshotEncoder, StateMachine } from '../../agent/raft/state-machine';
 
 export class KvStateMachine implements StateMachine {
   readonly data = new Map<string, string>();
@@ -20,6 +20,18 @@ export class KvStateMachine implements StateMachine {
 
   snapshot(): Uint8Array {
     return new TextEncoder().encode(JSON.stringify([...this.data]));
+  }
+
+  /**
+   * A copy now, encoded later: it pauses once per 32 keys (and at least once) whatever the clock says,
+   * so the simulator interleaves snapshot encoding with everything else a member does.
+   */
+  captureSnapshot(): SnapshotEncoder {
+    const entries = [...this.data];
+    return async (slice) => {
+      for (let i = 0; i === 0 || i < entries.length; i += 32) await slice.pause();
+      return new TextEncoder().encode(JSON.stringify(entries));
+    };
   }
 
   restore(data: Uint8Array, index: number): void {

@@ -178,6 +178,46 @@ describe('raft runner', () => {
     expect(restarted.sm.data.size).toBe(30);
   });
 
+  it('encodes a snapshot beside the pipeline: writes commit meanwhile, and the snapshot lands at the index it was captured at', async () => {
+    const network = new MemoryRaftNetwork();
+    const dir = await newDir();
+    const member = await startMember(network, 1, dir, { bootstrap: true });
+    // The encoder of the first snapshot (due after 50 entries) waits, pausing, until the test lets it finish.
+    let capturedAt: number | undefined;
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let finished = false;
+    const sm = member.sm;
+    sm.captureSnapshot = () => {
+      capturedAt ??= sm.appliedIndex;
+      const bytes = new TextEncoder().encode(JSON.stringify([...sm.data]));
+      return async (slice) => {
+        while (!finished) {
+          await Promise.race([released.then(() => (finished = true)), slice.pause()]);
+        }
+        return bytes;
+      };
+    };
+    await until(() => member.runner.isLeader);
+    const bootstrapSnapshot = member.runner.status().snapshotIndex;
+    for (let i = 0; i < 50; i++) await member.runner.propose(put(`k${i}`, `v${i}`));
+    await until(() => capturedAt !== undefined);
+    // Encoding is under way and not done: more writes still commit and apply.
+    for (let i = 50; i < 70; i++) await member.runner.propose(put(`k${i}`, `v${i}`));
+    expect(member.runner.status().snapshotIndex).toBe(bootstrapSnapshot);
+    expect(member.runner.status().applied).toBeGreaterThan(capturedAt ?? 0);
+    release();
+    await until(() => member.runner.status().snapshotIndex > bootstrapSnapshot);
+    expect(member.runner.status().snapshotIndex).toBe(capturedAt);
+    // A restart rebuilds everything from that snapshot plus the entries after it.
+    await member.runner.stop();
+    runners.splice(runners.indexOf(member.runner), 1);
+    const restarted = await startMember(new MemoryRaftNetwork(), 1, dir, {});
+    await until(() => restarted.runner.isLeader);
+    expect(restarted.sm.data.size).toBe(70);
+    expect(restarted.sm.data.get('k69')).toBe('v69');
+  });
+
   it('adds a learner that catches up by snapshot, promotes it, and survives losing an original member', async () => {
     const network = new MemoryRaftNetwork();
     const members = await cluster(network, [1, 2, 3]);
