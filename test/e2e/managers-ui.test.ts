@@ -6,8 +6,9 @@
  * worker token. Then, from each node's details panel: promote both workers (their rows say manager and
  * reachable, the Overview three managers and a healthy quorum), kill one and have the demotion of the
  * other refused with the control API's quorum reason (nothing changes), bring it back and demote it,
- * and finally demote the local node itself, the leader: the app allows it, and leadership passes to
- * node-a. What the UI says is checked against swarmctl (the managers' own control sockets).
+ * and finally demote the local node itself, the leader: the app allows it, leadership passes to node-a,
+ * and the app says it has no cluster to show any more. What the UI says is checked against swarmctl (the
+ * managers' own control sockets).
  *
  * Screenshots go to test-results/screenshots/ (kept by CI as artifacts). The steps run in order on one
  * cluster, each from where the previous one left it.
@@ -211,7 +212,7 @@ describe.skipIf(skipped)('managers through the UI: browser mode in Chromium, the
     await hasText(overviewLine('overview-nodes', 'Managers / workers'), 'Managers / workers2 / 1');
   }, 240_000);
 
-  it('demoting the local node, the leader, hands leadership to node-a: the app allows it', async () => {
+  it('demoting the local node, the leader, is allowed: leadership passes to node-a, and the app says it has no cluster to show', async () => {
     if (web === undefined) throw new Error('no server');
     await tab('Nodes').click();
     await expectRow(LOCAL, 'manager', 'leader', UI_TIMEOUT_MS);
@@ -227,5 +228,12 @@ describe.skipIf(skipped)('managers through the UI: browser mode in Chromium, the
     ROLE_CHANGE_MS);
     expect(rows.filter((r) => r.managerStatus !== '').map((r) => r.name)).toEqual(['node-a']);
     await expect.poll(() => web?.services.host.snapshot().role, { timeout: 60_000, interval: 250 }).toBe('worker');
+    // With no manager here the app has no cluster store to show: it says why, and that what is on screen
+    // is no longer kept up to date, rather than keep showing the last view as if it were live.
+    const banner = page.getByRole('alert').filter({ hasText: 'Could not load the cluster' });
+    await hasText(banner, /^Could not load the cluster: this node is not a manager right now \(it may have been demoted\) \(Unavailable\)/, { timeout: 60_000 });
+    await visible(banner.getByRole('button', { name: 'Retry' }));
+    await hasText(page.getByTestId('local-node-status'), 'running (not synced)');
+    await shot('local-demoted');
   }, 240_000);
 });
