@@ -101,10 +101,15 @@ WantedBy=multi-user.target
 `;
 }
 
-/** Starts the agent (systemd unit or supervisor); its output goes to the log. */
+/**
+ * Starts the agent (systemd unit or supervisor); its output goes to the log. The state directory must
+ * exist first either way: systemd opens the unit's append: log before it runs anything, and fails the
+ * start (status 209/STDOUT) when the log's directory is missing.
+ */
 export function startCommand(systemd: boolean): string {
-  if (systemd) return `systemctl daemon-reload && systemctl enable swarmd >/dev/null 2>&1; systemctl restart swarmd`;
-  return `mkdir -p ${RUN_DIR} ${STATE_DIR} && chmod 700 ${STATE_DIR} && setsid ${CURRENT}/supervise.sh </dev/null >/dev/null 2>&1 &`;
+  const stateDir = `mkdir -p ${STATE_DIR} && chmod 700 ${STATE_DIR}`;
+  if (systemd) return `${stateDir} && systemctl daemon-reload && systemctl enable swarmd >/dev/null 2>&1; systemctl restart swarmd`;
+  return `mkdir -p ${RUN_DIR} && ${stateDir} && setsid ${CURRENT}/supervise.sh </dev/null >/dev/null 2>&1 &`;
 }
 
 /** Stops the agent if it runs (either way); waits until it has exited. */
