@@ -1,13 +1,15 @@
-// npm run lab -- up [--vms N] | down | status   (options: --dir D, --prefix P, --subnet A.B.C)
+// npm run lab -- up [--vms N] | down | status | rootfs   (options: --dir D, --prefix P, --subnet A.B.C)
 import { parseArgs } from 'node:util';
 import { labFiles } from './config';
 import { LAB_IMAGES, type Lab, labDown, labStatus, labUp, type LabVm } from './lab';
+import { ensureRootfs, ROOTFS_CACHE_DIR } from './nspawn';
 import { shQuote } from './sh';
 
-const USAGE = `usage: npm run lab -- <up|down|status> [options]
+const USAGE = `usage: npm run lab -- <up|down|status|rootfs> [options]
   up      make (or check) the lab's VMs; running it again changes nothing
   down    remove every namespace, link, process and file the lab made
   status  show what exists and runs
+  rootfs  build (once) the Debian root file system nspawn machines boot, in ${ROOTFS_CACHE_DIR}
 options:
   --vms N          number of VMs for "up" (default 3)
   --dir D          lab state directory (default $SWARMDESK_LAB_DIR or /var/tmp/swarmdesk-lab)
@@ -81,6 +83,9 @@ async function main(argv: string[]): Promise<number> {
       }
       return 0;
     }
+    case 'rootfs':
+      console.log(await ensureRootfs());
+      return 0;
     default:
       console.error(`unknown command ${JSON.stringify(command)}\n${USAGE}`);
       return 2;
