@@ -10,7 +10,7 @@ import { ETC_DIR, OPT_DIR, RUN_DIR, STATE_DIR, UNIT_FILE } from '../../electron/
 import type { SshTarget } from '../../electron/main/provision/ssh';
 import { type Lab, labDown, labUp, type LabVm, missingLabPrerequisites } from '../lab/lab';
 import { claimPrivateLab } from '../lab/private-lab';
-import { tryRun as run } from '../lab/sh';
+import { type RunResult, tryRun as run } from '../lab/sh';
 
 export const inCi = process.env.CI === 'true';
 /** Skipped on a developer machine without the lab's prerequisites; in CI labUp fails naming them. */
@@ -52,8 +52,14 @@ export function rootWithLabKey(vm: LabVm): SshTarget {
   return { host: vm.ip, port: vm.sshPort, username: 'root', auth: { method: 'key', keyPath: vm.sshKeyPath } };
 }
 
+/** A machine a test can run shell commands on: a lab VM, or an nspawn machine (test/lab/nspawn.ts). */
+export interface Shell {
+  name: string;
+  exec(command: string, timeoutMs?: number): Promise<RunResult>;
+}
+
 /** Runs a command in the VM; throws with its output unless it exits 0. */
-export async function vmSh(vm: LabVm, command: string): Promise<string> {
+export async function vmSh(vm: Shell, command: string): Promise<string> {
   const r = await vm.exec(command, 60_000);
   if (r.code !== 0) throw new Error(`${vm.name}: ${command} exited ${r.code}: ${r.stderr}${r.stdout}`);
   return r.stdout;
@@ -91,7 +97,7 @@ export async function waitForSshd(vm: LabVm): Promise<void> {
 const PROVISIONED_PATHS = [OPT_DIR, ETC_DIR, STATE_DIR, RUN_DIR, UNIT_FILE];
 
 /** Which of PROVISIONED_PATHS exist on `vm`, one a line ('' when none does). */
-export function provisionLeftovers(vm: LabVm): Promise<string> {
+export function provisionLeftovers(vm: Shell): Promise<string> {
   return vmSh(vm, `ls -d ${PROVISIONED_PATHS.join(' ')} 2>/dev/null; true`);
 }
 
@@ -99,7 +105,7 @@ export function provisionLeftovers(vm: LabVm): Promise<string> {
  * Executables running from /opt/swarmd in `vm`. The lab's VMs share one pid namespace: only the
  * processes in this VM's network namespace are its own.
  */
-export async function agentProcesses(vm: LabVm): Promise<string[]> {
+export async function agentProcesses(vm: Shell): Promise<string[]> {
   const out = await vmSh(
     vm,
     `me=$(readlink /proc/self/ns/net); for p in /proc/[0-9]*; do [ "$(readlink $p/ns/net 2>/dev/null)" = "$me" ] && readlink $p/exe 2>/dev/null; done | grep "^${OPT_DIR}/" || true`,
