@@ -30,10 +30,13 @@ export interface SessionContext {
 }
 
 /**
- * Takes an event already encoded as JSON (the cluster feed's, encoded in the node's worker): a transport
- * that writes JSON anyway (browser mode's WebSocket) sends it as it is. Without one, it is decoded here.
+ * Takes an event already encoded as UTF-8 JSON (the cluster feed's, encoded in the node's worker): a
+ * transport that writes JSON anyway (browser mode's WebSocket) sends the bytes as they are. Without
+ * one, the session decodes them.
  */
-export type EncodedEventSink = (json: string) => void;
+export type EncodedEventSink = (json: Uint8Array) => void;
+
+const decoder = new TextDecoder();
 
 export class ApiSession {
   readonly handlers: ApiHandlers;
@@ -49,7 +52,7 @@ export class ApiSession {
     emitEncoded?: EncodedEventSink,
   ) {
     this.logs = new LogStreams(emit);
-    this.emitEncoded = emitEncoded ?? ((json) => emit(JSON.parse(json) as SwarmdeskEvent));
+    this.emitEncoded = emitEncoded ?? ((json) => emit(JSON.parse(decoder.decode(json)) as SwarmdeskEvent));
     this.handlers = this.createHandlers();
   }
 

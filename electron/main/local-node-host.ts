@@ -186,8 +186,8 @@ export class LocalNodeHost {
     return this.runningManager().managerAddresses();
   }
 
-  /** A cluster feed on the local manager's store, for one session: its snapshot, then its events (JSON). */
-  openFeed(timing: FeedTiming, emit: (json: string) => void): RemoteFeed {
+  /** A cluster feed on the local manager's store, for one session: its snapshot, then its events (UTF-8 JSON). */
+  openFeed(timing: FeedTiming, emit: (json: Uint8Array) => void): RemoteFeed {
     return this.runningManager().openFeed(timing, emit);
   }
 

@@ -28,6 +28,9 @@ export const DEFAULT_RENDERER_DIR = fileURLToPath(new URL('../../out/renderer', 
 /** A client has this long to say hello with the token. */
 const HELLO_TIMEOUT_MS = 10_000;
 const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+/** A BridgeResponse `{ type: 'event', event }` around an event already encoded as JSON. */
+const EVENT_PREFIX = Buffer.from('{"type":"event","event":');
+const EVENT_SUFFIX = Buffer.from('}');
 /** A client this far behind on events is dropped rather than let the server's memory grow. */
 const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
 
@@ -200,13 +203,14 @@ export async function startWebServer(options: WebServerOptions = {}): Promise<We
     wss.handleUpgrade(request, socket, head, (ws) => onConnection(ws));
   });
 
-  function sendText(ws: WebSocket, text: string): void {
+  /** A text message (JSON), as a string or as UTF-8 bytes. */
+  function sendText(ws: WebSocket, text: string | Buffer): void {
     if (ws.readyState !== WebSocket.OPEN) return;
     if (ws.bufferedAmount > MAX_BUFFERED_BYTES) {
       ws.close(CLOSE_TOO_SLOW, 'too far behind');
       return;
     }
-    ws.send(text);
+    ws.send(text, { binary: false });
   }
 
   function send(ws: WebSocket, message: BridgeResponse): void {
@@ -242,7 +246,7 @@ export async function startWebServer(options: WebServerOptions = {}): Promise<We
         session = services.openSession(
           (event: SwarmdeskEvent) => send(ws, { type: 'event', event }),
           // The cluster feed's events come encoded from the node's worker: the same message, spliced.
-          (json) => sendText(ws, `{"type":"event","event":${json}}`),
+          (json) => sendText(ws, Buffer.concat([EVENT_PREFIX, json, EVENT_SUFFIX])),
         );
         send(ws, { type: 'ready' });
         return;

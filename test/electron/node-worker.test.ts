@@ -53,7 +53,7 @@ describe('the node in a worker thread', () => {
   it('runs a session\'s cluster feed beside the store: the snapshot, then batched changes posted here', async () => {
     if (node === undefined || client === undefined) throw new Error('no node: the first test failed');
     const events: SwarmdeskEvent[] = [];
-    const feed = node.openFeed({ flushMs: 20 }, (json) => events.push(JSON.parse(json) as SwarmdeskEvent));
+    const feed = node.openFeed({ flushMs: 20 }, (json) => events.push(JSON.parse(new TextDecoder().decode(json)) as SwarmdeskEvent));
     const mirror = new ClusterMirror(await feed.start());
     expect(mirror.nodes.get(node.nodeId)?.role).toBe('manager');
     expect(mirror.cluster.hasQuorum).toBe(true);

@@ -62,13 +62,18 @@ function get(path: string, headers: Record<string, string> = {}): Promise<RawRes
 class Client {
   readonly ws: WebSocket;
   readonly messages: BridgeResponse[] = [];
+  /** Messages that came as binary frames (the renderer expects text only). */
+  binaryFrames = 0;
   closed: { code: number; reason: string } | undefined;
   opened: Promise<void>;
   private nextId = 1;
 
   constructor(origin: string | undefined, path = '/api') {
     this.ws = new WebSocket(`ws://127.0.0.1:${server.port}${path}`, origin === undefined ? {} : { origin });
-    this.ws.on('message', (data) => this.messages.push(JSON.parse(data.toString()) as BridgeResponse));
+    this.ws.on('message', (data, isBinary) => {
+      if (isBinary) this.binaryFrames++;
+      this.messages.push(JSON.parse(data.toString()) as BridgeResponse);
+    });
     this.ws.on('close', (code, reason) => (this.closed = { code, reason: reason.toString() }));
     this.opened = new Promise((resolve, reject) => {
       this.ws.once('open', () => resolve());
@@ -200,4 +205,17 @@ describe('browser mode: the WebSocket', () => {
     client.close();
     other.close();
   }, 180_000);
+
+  it('carries the cluster feed\'s changes, encoded in the node\'s worker, as text messages', async () => {
+    const client = await authenticated();
+    const snapshot = await client.call('subscribeCluster');
+    expect(snapshot.ok).toBe(true);
+    const { service } = await server.services.host.control().createService({
+      spec: { name: 'feed-check', labels: {}, mode: { replicated: { replicas: 2 } }, task: { container: { image: 'busybox:1', command: ['sleep', '1000'] } } },
+    });
+    const changed = (kind: string) => client.events().flatMap((e) => (e.kind === 'changes' ? e.changes : [])).filter((c) => c.kind === kind && c.action === 'upsert');
+    await until('the service and its 2 tasks in changes events', () => changed('service').some((c) => c.action === 'upsert' && c.object.id === service.id) && changed('task').length >= 2, 30_000, 20);
+    expect(client.binaryFrames).toBe(0);
+    client.close();
+  }, 60_000);
 });

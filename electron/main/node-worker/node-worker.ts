@@ -28,7 +28,7 @@ interface Pending {
   reject(err: Error): void;
 }
 
-/** One session's cluster feed, run in the worker: its snapshot, then its events, JSON-encoded, through `emit`. */
+/** One session's cluster feed, run in the worker: its snapshot, then its events (UTF-8 JSON) through `emit`. */
 export interface RemoteFeed {
   start(): Promise<ClusterSnapshot>;
   close(): void;
@@ -40,7 +40,7 @@ export class NodeWorker {
   private readonly worker: Worker;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
-  private readonly feeds = new Map<number, (json: string, resync: boolean) => void>();
+  private readonly feeds = new Map<number, (json: Uint8Array, resync: boolean) => void>();
   private started: StartedNode | undefined;
   private status: { role: NodeRole; managerRunning: boolean } = { role: 'worker', managerRunning: false };
   /** Set once the node has stopped or the worker is gone: why. */
@@ -129,7 +129,7 @@ export class NodeWorker {
     return this.call('managerAddresses', null);
   }
 
-  openFeed(timing: FeedTiming, emit: (json: string) => void): RemoteFeed {
+  openFeed(timing: FeedTiming, emit: (json: Uint8Array) => void): RemoteFeed {
     const feedId = this.nextId++;
     let closed = false;
     const close = () => {

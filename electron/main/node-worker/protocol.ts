@@ -82,10 +82,11 @@ export type WorkerMessage =
   /** The node stopped by itself (removed from the cluster, or a fatal error); the reason when known. */
   | { kind: 'stopped'; reason: string | undefined }
   /**
-   * One of a feed's events, JSON-encoded in the worker: browser mode writes it to its WebSocket as it
-   * is, so the main thread neither decodes a batch of thousands of tasks nor encodes it again.
+   * One of a feed's events as UTF-8 JSON, encoded in the worker and its buffer transferred, not copied:
+   * browser mode writes the bytes to its WebSocket as they are, so the main thread neither decodes a
+   * batch of thousands of tasks nor encodes it again, and its heap never holds the batch.
    */
-  | { kind: 'feedEvent'; feedId: number; json: string; resync: boolean }
+  | { kind: 'feedEvent'; feedId: number; json: Uint8Array; resync: boolean }
   | { kind: 'log'; level: LogLevel; message: string; fields: Record<string, unknown> };
 
 export function toWireError(err: unknown): WireError {

@@ -20,12 +20,17 @@ const STATUS_CHECK_MS = 500;
 const port = parentPort;
 if (port === null) throw new Error('worker-main.ts runs in a worker thread (see node-worker.ts)');
 
-function post(message: WorkerMessage): void {
-  port?.postMessage(message);
+function post(message: WorkerMessage, transfer: ArrayBuffer[] = []): void {
+  port?.postMessage(message, transfer);
 }
 
+const encoder = new TextEncoder();
 const logger = portLogger(post);
-const feeds = new WorkerFeeds((feedId, event) => post({ kind: 'feedEvent', feedId, json: JSON.stringify(event), resync: event.kind === 'resync' }));
+const feeds = new WorkerFeeds((feedId, event) => {
+  // TextEncoder gives each event a buffer of its own (Buffer.from may share a pool), safe to transfer.
+  const json = encoder.encode(JSON.stringify(event));
+  post({ kind: 'feedEvent', feedId, json, resync: event.kind === 'resync' }, [json.buffer]);
+});
 let node: SwarmNode | undefined;
 let stopping = false;
 let statusTimer: NodeJS.Timeout | undefined;
