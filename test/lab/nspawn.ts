@@ -118,6 +118,8 @@ export interface NspawnMachine {
   config: LabConfig;
   /** PID (on this machine) of the machine's systemd. */
   leaderPid: number;
+  /** A path of the machine's file `file` on this machine (through its PID 1's root), e.g. its Docker socket. */
+  hostPath(file: string): string;
   /** Runs a command inside the machine (all its namespaces) with /bin/sh -c. */
   exec(command: string, timeoutMs?: number): Promise<RunResult>;
   /** Powers the machine off and removes the lab it sits in. */
@@ -177,6 +179,7 @@ export async function bootMachine(opts: Required<LabOptions>, rootfs: string, bo
       knownHostsPath,
       config: cfg,
       leaderPid,
+      hostPath: (file) => `/proc/${leaderPid}/root${file}`,
       exec,
       down: teardown,
     };
@@ -247,21 +250,34 @@ function startNspawn(vm: VmLayout, name: string, consoleLog: string): number {
     '--register=no',
     '--keep-unit',
     `--network-namespace-path=/run/netns/${vm.netns}`,
-    // --private-network would grant this; a namespace of our own does not, and dockerd cannot make its
-    // iptables chains without it ("Could not fetch rule set generation id: Permission denied").
+    // What the machine's Docker needs to run containers. --private-network would grant CAP_NET_ADMIN; a
+    // namespace of our own does not, and dockerd cannot make its iptables chains without it ("Could not
+    // fetch rule set generation id: Permission denied"). runc makes a session keyring for each container
+    // and queries and attaches the device cgroup's BPF program: nspawn's seccomp filter refuses those calls.
     '--capability=CAP_NET_ADMIN',
+    '--system-call-filter=add_key keyctl request_key bpf',
     // No terminal here: the console's output goes to a file, nothing is read from it.
     '--console=read-only',
   ];
   const out = openSync(consoleLog, 'a');
   try {
-    const child = spawn('/bin/sh', ['-c', join, 'nspawn-in-cgroup', vm.cgroupParent, ...argv], { stdio: ['ignore', out, out], detached: true });
+    const child = spawn('/bin/sh', ['-c', join, 'nspawn-in-cgroup', vm.cgroupParent, ...argv], { stdio: ['ignore', out, out], detached: true, env: { ...process.env, ...cgroupMode() } });
     child.unref();
     if (child.pid === undefined) throw new Error('systemd-nspawn did not start');
     return child.pid;
   } finally {
     closeSync(out);
   }
+}
+
+/**
+ * The machine gets a cgroup v2 tree of its own wherever this machine has one, even on a hybrid host:
+ * there nspawn would otherwise mount the v1 controllers read-only in the machine, and runc fails every
+ * container ("mkdir /sys/fs/cgroup/cpuset/docker/...: read-only file system").
+ */
+function cgroupMode(): Record<string, string> {
+  const v2 = existsSync('/sys/fs/cgroup/cgroup.controllers') || existsSync('/sys/fs/cgroup/unified/cgroup.controllers');
+  return v2 ? { SYSTEMD_NSPAWN_UNIFIED_HIERARCHY: '1' } : {};
 }
 
 /** The machine's PID 1 as seen here: nspawn's child, once it runs systemd. */

@@ -6,15 +6,17 @@
  *
  * Against a real manager on this machine: without consent, provisioning stops at the Docker check and
  * the machine is as it was; with consent it installs docker.io from the Debian mirror and goes on to a
- * swarmd systemd unit, active and enabled, and a READY node. Re-provisioning upgrades in place with the
+ * swarmd systemd unit, active and enabled, and a READY node that runs a task on that Docker. Re-provisioning upgrades in place with the
  * same node ID; a restart of the unit, and a killed agent (Restart=always), bring the node back READY
  * with a new session; removal disables and deletes the unit and every file, and removes the node.
  *
- * Needs root, debootstrap and systemd-container (what .ci/run installs), and the Debian mirror. The root
+ * Needs root, debootstrap, systemd-container and busybox-static (what .ci/run installs), and the Debian mirror. The root
  * file system is built once and kept in /var/tmp/swarmdesk-lab-rootfs. Skipped without the programs
  * on a developer machine; in CI a missing program, or a machine that does not boot, fails.
  */
+import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TaskState, taskStateName } from '../../agent/api/objects';
 import { type AgentBundle, loadAgentBundle } from '../../electron/main/provision/bundle';
 import { KnownHosts } from '../../electron/main/provision/known-hosts';
 import { LOG_FILE, UNIT_FILE, unitFile } from '../../electron/main/provision/layout';
@@ -24,10 +26,13 @@ import { AGENT_RESOURCES, buildAgentBundle } from '../../scripts/build-agent-bun
 import { until } from '../cluster/harness';
 import { bootMachine, ensureRootfs, missingNspawnPrerequisites, type NspawnMachine } from '../lab/nspawn';
 import { claimPrivateLab } from '../lab/private-lab';
+import { busyboxPath } from '../support/private-dockerd';
+import { importTestImage, TEST_IMAGE_REPO } from '../support/test-image';
 import { agentProcesses, inCi, provisionLeftovers, vmSh } from './fixture';
 import { startHostManager, type HostManager } from './host-manager';
 
-const missing = missingNspawnPrerequisites();
+// busybox makes the test image a task runs (no registry here).
+const missing = [...missingNspawnPrerequisites(), ...(busyboxPath() === undefined ? ['busybox (busybox-static)'] : [])];
 const skipped = !inCi && missing.length > 0;
 
 describe.skipIf(skipped)(`provisioning a machine that runs systemd${skipped ? ` (skipped: missing ${missing.join(', ')})` : ''}`, () => {
@@ -37,7 +42,7 @@ describe.skipIf(skipped)(`provisioning a machine that runs systemd${skipped ? ` 
   let nodeId: string | undefined;
 
   beforeAll(async () => {
-    if (missing.length > 0) throw new Error(`cannot build or boot a systemd-nspawn machine here; missing: ${missing.join(', ')} (apt-get install debootstrap systemd-container)`);
+    if (missing.length > 0) throw new Error(`cannot build or boot a systemd-nspawn machine here; missing: ${missing.join(', ')} (apt-get install debootstrap systemd-container busybox-static)`);
     await buildAgentBundle({ arches: ['x64'] });
     bundle = await loadAgentBundle(AGENT_RESOURCES);
     const rootfs = await ensureRootfs();
@@ -121,6 +126,32 @@ describe.skipIf(skipped)(`provisioning a machine that runs systemd${skipped ? ` 
     expect(node).toMatchObject({ role: 'worker', status: { state: 'ready' }, description: { hostname: machine.name } });
     expect(sessions()).toBeGreaterThan(0);
   }, 15 * 60_000);
+
+  it('the node runs a task on the Docker Engine installed with consent', async () => {
+    const docker = new Docker({ socketPath: machine.hostPath('/run/docker.sock') });
+    const [image] = await importTestImage(docker, ['1'], TEST_IMAGE_REPO);
+    // The host manager has no Docker Engine (startHostManager): drained, it is given no task.
+    const self = (await manager.control.listNodes({})).nodes.find((n) => n.description?.hostname === 'host-manager');
+    if (self === undefined) throw new Error('the host manager is not in node ls');
+    await manager.control.updateNode({ nodeId: self.id, version: self.meta.version, spec: { ...self.spec, availability: 'drain' } });
+    // Busybox sh as PID 1 ignores SIGTERM without the trap: the removal would wait out the grace period.
+    const { service } = await manager.control.createService({
+      spec: { name: 'on-systemd', labels: {}, mode: { replicated: { replicas: 1 } }, task: { container: { image, command: ['/bin/sh', '-c', 'trap "exit 0" TERM; sleep 3600 & wait'] } } },
+    });
+    let last = '';
+    const task = await until('the task RUNNING on the machine', async () => {
+      const { tasks } = await manager.control.listTasks({ serviceId: service.id });
+      last = tasks.map((t) => `${t.nodeId} ${taskStateName(t.status.state)} ${t.status.err ?? ''}`).join('; ');
+      return tasks.find((t) => t.status.state === TaskState.RUNNING);
+    }, 120_000).catch((err: unknown) => {
+      throw new Error(`${(err as Error).message}: ${last}`);
+    });
+    expect(task.nodeId).toBe(nodeId);
+    const ps = (all = '') => sh(`docker ps ${all} --filter label=com.docker.swarm.service.name=on-systemd --format '{{.Names}} {{.State}}'`);
+    expect(await ps()).toBe(`on-systemd.1.${task.id} running\n`);
+    await manager.control.removeService({ serviceId: service.id });
+    await until('no on-systemd container left', async () => ((await ps('-a')) === '' ? true : undefined), 60_000);
+  }, 300_000);
 
   it('re-provisioning upgrades the unit\'s agent in place and keeps the node ID', async () => {
     const pidBefore = await mainPid();
