@@ -18,8 +18,9 @@ import { ConfirmDialog } from '../components/ConfirmDialog';
 import { useNotify } from '../components/Notifier';
 import { TextChip } from '../components/StateChip';
 import { errorMessage, formatBytes, formatCpus, managerStatusText, nodeAddress, nodeName } from '../format';
-import { useNode } from '../store/hooks';
+import { useLocalNode, useNode } from '../store/hooks';
 import { navigate } from '../store/router';
+import { DemoteSelfDialog } from './DemoteSelfDialog';
 import { LabelsDialog } from './LabelsDialog';
 
 function Field({ label, children }: { label: string; children: ReactNode }) {
@@ -40,9 +41,12 @@ function NodeDetails({ node }: { node: NodeView }) {
   const [busy, setBusy] = useState(false);
   const [labelsOpen, setLabelsOpen] = useState(false);
   const [removeOpen, setRemoveOpen] = useState(false);
+  const [demoteSelfOpen, setDemoteSelfOpen] = useState(false);
   const [force, setForce] = useState(false);
   const notify = useNotify();
   const name = nodeName(node);
+  // The app's own node: demoting it takes the cluster out of the app's reach, so it is confirmed first.
+  const isThisMachine = useLocalNode()?.nodeId === node.id;
 
   const act = async (what: string, action: () => Promise<unknown>, done: string) => {
     setBusy(true);
@@ -76,7 +80,7 @@ function NodeDetails({ node }: { node: NodeView }) {
             Promote
           </Button>
         ) : (
-          <Button variant="outlined" size="small" disabled={busy} onClick={() => void setRole('worker', 'demote')}>
+          <Button variant="outlined" size="small" disabled={busy} onClick={() => (isThisMachine ? setDemoteSelfOpen(true) : void setRole('worker', 'demote'))}>
             Demote
           </Button>
         )}
@@ -146,6 +150,8 @@ function NodeDetails({ node }: { node: NodeView }) {
         </Field>
       )}
       {labelsOpen && <LabelsDialog open node={node} onClose={() => setLabelsOpen(false)} />}
+      {/* A refusal shows here and in the snackbar, as for any other demotion; the dialog just closes. */}
+      <DemoteSelfDialog open={demoteSelfOpen} name={name} nodeId={node.id} onConfirm={() => setRole('worker', 'demote')} onClose={() => setDemoteSelfOpen(false)} />
       <ConfirmDialog
         open={removeOpen}
         title={`Remove ${name}?`}
