@@ -10,6 +10,9 @@ export function StatusIndicator({ state }: { state: LocalNodeState | undefined }
   const sync = useSyncPhase();
   const phase = state?.phase ?? 'starting';
   const live = phase === 'running' && sync !== 'live' ? ` (${sync === 'error' ? 'not synced' : 'syncing'})` : '';
+  // A running node whose cluster view failed to load (e.g. it was demoted) is not all well: the chip
+  // warns, as its text does, rather than stay green.
+  const tone = phase === 'running' && sync === 'error' ? 'warning' : TONES[phase];
   const detail = [state?.role && `role ${state.role}`, state?.advertiseAddress, state?.message].filter(Boolean).join(' · ');
   return (
     <Tooltip title={detail || phase}>
@@ -17,7 +20,7 @@ export function StatusIndicator({ state }: { state: LocalNodeState | undefined }
         role="status"
         aria-label={`Local node: ${phase}${live}`}
         data-testid="local-node-status"
-        color={TONES[phase]}
+        color={tone}
         variant="filled"
         size="small"
         label={`${phase}${live}`}
