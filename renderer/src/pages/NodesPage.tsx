@@ -19,7 +19,8 @@ const COLUMNS: readonly Column<NodeView>[] = [
     render: (node) => <RowLink onClick={() => navigate({ page: 'nodes', nodeId: node.id })}>{nodeName(node)}</RowLink>,
   },
   { key: 'id', header: 'ID', width: '120px', render: (node) => <span className="sd-mono" title={node.id}>{shortId(node.id)}</span> },
-  { key: 'role', header: 'Role', width: '90px', render: (node) => (node.spec.role !== node.role ? `${node.role} → ${node.spec.role}` : node.role) },
+  // Wide enough for a role change under way ("manager → worker", ~150 px in DejaVu Sans), not just a role.
+  { key: 'role', header: 'Role', width: '160px', render: (node) => (node.spec.role !== node.role ? `${node.role} → ${node.spec.role}` : node.role) },
   { key: 'status', header: 'Status', width: '110px', render: (node) => <TextChip text={node.status.state} /> },
   { key: 'availability', header: 'Availability', width: '110px', render: (node) => <TextChip text={node.spec.availability} /> },
   { key: 'manager', header: 'Manager status', width: '130px', render: (node) => <TextChip text={managerStatusText(node)} /> },
@@ -34,13 +35,16 @@ const COLUMNS: readonly Column<NodeView>[] = [
   { key: 'tasks', header: 'Tasks', width: '70px', render: (node) => node.taskCount },
 ];
 
+/** The columns' smallest widths added up: below it the table scrolls sideways rather than squeeze them. */
+const MIN_WIDTH = 1180;
+
 export function NodesPage({ nodeId }: { nodeId: string | undefined }) {
   const nodes = useNodes();
   const rows = useMemo(() => [...nodes.values()].sort((a, b) => nodeName(a).localeCompare(nodeName(b)) || a.id.localeCompare(b.id)), [nodes]);
   return (
     <Page label="Nodes">
       <PageHeader title="Nodes" subtitle={`${rows.length} node${rows.length === 1 ? '' : 's'}`} />
-      <VirtualTable label="Nodes" testId="nodes-table" rows={rows} columns={COLUMNS} rowKey={(node) => node.id} rowName={nodeName} emptyText="No nodes yet." selectedKey={nodeId} minWidth={1100} />
+      <VirtualTable label="Nodes" testId="nodes-table" rows={rows} columns={COLUMNS} rowKey={(node) => node.id} rowName={nodeName} emptyText="No nodes yet." selectedKey={nodeId} minWidth={MIN_WIDTH} />
       <WhenFirstOpen when={nodeId !== undefined}>
         <NodeDrawer nodeId={nodeId} onClose={() => navigate({ page: 'nodes' })} />
       </WhenFirstOpen>
