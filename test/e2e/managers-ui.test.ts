@@ -6,9 +6,10 @@
  * worker token. Then, from each node's details panel: promote both workers (their rows say manager and
  * reachable, the Overview three managers and a healthy quorum), kill one and have the demotion of the
  * other refused with the control API's quorum reason (nothing changes), bring it back and demote it,
- * and finally demote the local node itself, the leader: the app allows it, leadership passes to node-a,
- * and the app says it has no cluster to show any more. What the UI says is checked against swarmctl (the
- * managers' own control sockets).
+ * and finally demote the local node itself, the leader: the app asks first (Escape and Cancel change
+ * nothing), then, confirmed, leadership passes to node-a and the app says it has no cluster to show any
+ * more, its status chip a warning. What the UI says is checked against swarmctl (the managers' own
+ * control sockets).
  *
  * Screenshots go to test-results/screenshots/ (kept by CI as artifacts). The steps run in order on one
  * cluster, each from where the previous one left it.
@@ -25,7 +26,7 @@ import { startWebServer, type WebServer } from '../../electron/web/server';
 import { freePort, joinTokens, type NodeRow, nodeRows, rowNamed, type SwarmdProcess, SwarmLab, untilNodes } from '../cluster/harness';
 import { chromiumTestsSkipped, launchChromium, type LaunchedChromium } from '../support/chromium';
 import { rendererBuild } from './renderer-build';
-import { hasAttribute, hasText, hidden, UI_TIMEOUT_MS, visible } from './ui-expect';
+import { containsText, focused, hasAttribute, hasText, hidden, UI_TIMEOUT_MS, visible } from './ui-expect';
 
 const skipped = chromiumTestsSkipped();
 const SCREENSHOTS = resolve(import.meta.dirname, '../../test-results/screenshots');
@@ -39,6 +40,16 @@ const LOCAL = 'desk';
 const ROLE_COLUMN = 2;
 const STATUS_COLUMN = 3;
 const MANAGER_COLUMN = 5;
+
+/** The element's content fits in it: nothing cut off by the cell's overflow (a table cell clips, not wraps). */
+async function notClipped(locator: Locator): Promise<void> {
+  await expect.poll(() => locator.evaluate((element) => element.scrollWidth <= element.clientWidth), { timeout: UI_TIMEOUT_MS }).toBe(true);
+}
+
+/** The element has CSS class `name` (MUI's colour classes: what colour a chip is drawn in). */
+async function hasClass(locator: Locator, name: string): Promise<void> {
+  await expect.poll(async () => (await locator.getAttribute('class'))?.split(/\s+/) ?? [], { timeout: UI_TIMEOUT_MS }).toContain(name);
+}
 
 describe.skipIf(skipped)('managers through the UI: browser mode in Chromium, the local manager and two swarmd nodes on loopback', () => {
   let lab: SwarmLab | undefined;
@@ -212,16 +223,55 @@ describe.skipIf(skipped)('managers through the UI: browser mode in Chromium, the
     await hasText(overviewLine('overview-nodes', 'Managers / workers'), 'Managers / workers2 / 1');
   }, 240_000);
 
-  it('demoting the local node, the leader, is allowed: leadership passes to node-a, and the app says it has no cluster to show', async () => {
+  it('demoting the local node, the leader, asks first: Escape and Cancel change nothing; confirmed, leadership passes to node-a and the app says it has no cluster to show', async () => {
     if (web === undefined) throw new Error('no server');
+    const control = web.services.host.control();
     await tab('Nodes').click();
     await expectRow(LOCAL, 'manager', 'leader', UI_TIMEOUT_MS);
+    const localId = rowNamed(await nodeRows(localSocket()), LOCAL).id;
+    const before = (await control.getNode({ nodeId: localId })).node;
     const details = await openDetails(LOCAL);
+    const confirmation = page.getByRole('dialog', { name: `Demote ${LOCAL}, this machine?` });
+
+    // The dialog says what follows and how to undo it, with Cancel focused: Enter out of habit cancels.
     await details.getByRole('button', { name: 'Demote' }).click();
+    await visible(confirmation);
+    await containsText(confirmation, 'It stops being a manager. If it leads the cluster now, leadership passes to another manager first.');
+    await containsText(confirmation, 'This app can no longer show or manage the cluster from here');
+    await containsText(confirmation, `swarmctl node promote ${localId}`);
+    await focused(confirmation.getByRole('button', { name: 'Cancel' }));
+    await shot('demote-self-confirm');
+    // Escape closes the dialog only (the panel under it stays), and so does Cancel.
+    await page.keyboard.press('Escape');
+    await hidden(confirmation);
+    await visible(details);
+    await details.getByRole('button', { name: 'Demote' }).click();
+    await confirmation.getByRole('button', { name: 'Cancel' }).click();
+    await hidden(confirmation);
+    // Nothing was asked of the cluster: the spec is as it was, the node still leads, the app still shows it.
+    await visible(details.getByRole('button', { name: 'Demote' }));
+    await closeDetails(details);
+    const unchanged = (await control.getNode({ nodeId: localId })).node;
+    expect(unchanged.spec).toEqual(before.spec);
+    expect(unchanged.role).toBe('manager');
+    expect(web.services.host.snapshot().role).toBe('manager');
+    await expectRow(LOCAL, 'manager', 'leader', UI_TIMEOUT_MS);
+    const status = page.getByTestId('local-node-status');
+    await hasText(status, 'running');
+    await hasClass(status, 'MuiChip-colorSuccess');
+
+    await openDetails(LOCAL);
+    await details.getByRole('button', { name: 'Demote' }).click();
+    await confirmation.getByRole('button', { name: 'Demote' }).click();
+    await hidden(confirmation);
     await hasText(notice(), `${LOCAL} is becoming a worker`);
     // Escape rather than Close: the panel may close by itself once the app's node stops being a manager.
     await page.keyboard.press('Escape');
     await hidden(details);
+    // The row shows the change under way in full (the Role column is wide enough for it), and keeps
+    // showing it: the app's store saw the demotion asked for, not finished, before it stopped being one.
+    await hasText(cell(LOCAL, ROLE_COLUMN), 'manager → worker');
+    await notClipped(cell(LOCAL, ROLE_COLUMN));
     // The cluster as node-a, its only manager now, sees it: node-a leads, this machine's node is a worker.
     const rows = await untilNodes(nodeA.socket, `node-a leading and ${LOCAL} a READY worker`, (r) =>
       rowNamed(r, 'node-a').managerStatus === 'REACHABLE *' && rowNamed(r, LOCAL).managerStatus === '' && rowNamed(r, LOCAL).status === 'READY',
@@ -233,7 +283,8 @@ describe.skipIf(skipped)('managers through the UI: browser mode in Chromium, the
     const banner = page.getByRole('alert').filter({ hasText: 'Could not load the cluster' });
     await hasText(banner, /^Could not load the cluster: this node is not a manager right now \(it may have been demoted\) \(Unavailable\)/, { timeout: 60_000 });
     await visible(banner.getByRole('button', { name: 'Retry' }));
-    await hasText(page.getByTestId('local-node-status'), 'running (not synced)');
+    await hasText(status, 'running (not synced)');
+    await hasClass(status, 'MuiChip-colorWarning');
     await shot('local-demoted');
   }, 240_000);
 });
