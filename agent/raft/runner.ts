@@ -152,6 +152,8 @@ export class RaftRunner implements Proposer {
   /** Bytes of entry data applied since the last snapshot (one of the two snapshot triggers). */
   private appliedBytesSinceSnapshot = 0;
   private snapshotJob: SnapshotJob | undefined;
+  /** When a message from each peer last arrived (scheduler time): who is reachable, for status(). */
+  private readonly lastHeard = new Map<NodeId, number>();
   private leaderId: NodeId = NONE;
   private role: Role = Role.Follower;
   private readonly incarnation: number;
@@ -391,8 +393,17 @@ export class RaftRunner implements Proposer {
       members: new Map(this.members),
       snapshotIndex: this.snapshotIndex,
       firstIndex: this.log.firstIndex(),
-      progress: s.progress && new Map([...s.progress].map(([id, p]) => [id, { match: p.match, recentActive: p.recentActive }])),
+      // The core's recentActive is cleared at every quorum check and set again by the next answer, so
+      // read alone it reports a healthy member unreachable for a moment each election timeout (a
+      // demotion refused for want of quorum, a manager flickering to unreachable in `node ls`).
+      progress: s.progress && new Map([...s.progress].map(([id, p]) => [id, { match: p.match, recentActive: p.recentActive || this.heardRecently(id) }])),
     };
+  }
+
+  /** Whether `peer` was heard from within the last election timeout. */
+  private heardRecently(peer: NodeId): boolean {
+    const at = this.lastHeard.get(peer);
+    return at !== undefined && this.scheduler.now() - at <= this.options.electionTick * this.options.tickMs;
   }
 
   /**
@@ -421,6 +432,7 @@ export class RaftRunner implements Proposer {
     if (this.stopped) return;
     // Local-only message types never come from the network.
     if (message.type === MessageType.Hup || message.type === MessageType.Beat) return;
+    this.lastHeard.set(message.from, this.scheduler.now());
     try {
       this.node.step(message);
     } catch (error) {

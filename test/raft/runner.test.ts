@@ -178,6 +178,30 @@ describe('raft runner', () => {
     expect(restarted.sm.data.size).toBe(30);
   });
 
+  it('reports live followers as recently active at every moment, not only between two quorum checks', async () => {
+    const network = new MemoryRaftNetwork();
+    const members = await cluster(network, [1, 2, 3]);
+    await until(() => leaderOf(members) !== undefined);
+    const leader = leaderOf(members) as Member;
+    await leader.runner.propose(put('k', 'v'));
+    // The core clears its activity flags at each quorum check (every 100 ms here) and sets them again on
+    // the next answer; sampled every 2 ms for a second, status() must never show a live follower inactive.
+    let samples = 0;
+    const inactive: string[] = [];
+    const deadline = Date.now() + 1000;
+    while (Date.now() < deadline) {
+      for (const [id, progress] of leader.runner.status().progress ?? []) if (!progress.recentActive) inactive.push(`${id}@${samples}`);
+      samples++;
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    expect(samples).toBeGreaterThan(100);
+    expect(inactive).toEqual([]);
+    // A member that stops is reported inactive within about an election timeout.
+    const follower = members.find((m) => m !== leader) as Member;
+    network.isolate(follower.id);
+    await until(() => leader.runner.status().progress?.get(follower.id)?.recentActive === false, 2000);
+  });
+
   it('encodes a snapshot beside the pipeline: writes commit meanwhile, and the snapshot lands at the index it was captured at', async () => {
     const network = new MemoryRaftNetwork();
     const dir = await newDir();
