@@ -191,7 +191,7 @@ async function checkDocker(conn: SshConnection, progress: Progress, facts: Machi
     found = await progress.step('install-docker', "Install Docker Engine (the distribution's docker.io)", async (ctx) => {
       await conn.run(
         'installing docker.io',
-        'export DEBIAN_FRONTEND=noninteractive; apt-get update -q && apt-get install -y -q docker.io && ' +
+        'export DEBIAN_FRONTEND=noninteractive; apt-get update -q && apt-get install -y -q --no-install-recommends docker.io ca-certificates && ' +
           '(if [ -d /run/systemd/system ]; then systemctl enable --now docker; else service docker start; fi)',
         { sudo: true, signal, timeoutMs: 15 * 60_000, onLine: ctx.onLine },
       );

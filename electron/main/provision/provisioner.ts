@@ -243,7 +243,7 @@ export class Provisioner {
         await conn.run('switching to the new version', `ln -sfn ${versionDir} ${CURRENT}.new && mv -T ${CURRENT}.new ${CURRENT}`, { sudo: true, signal });
         started = true;
         await conn.run('starting the agent', startCommand(facts.systemd), { sudo: true, signal, onLine: ctx.onLine });
-        const exe = await this.waitForAgent(conn, logOffset, signal);
+        const exe = await this.waitForAgent(conn, logOffset, facts.systemd, signal);
         return { value: undefined, message: `running ${exe}${facts.systemd ? ' (systemd unit swarmd)' : ' (supervised, pid file /run/swarmd/swarmd.pid)'}` };
       });
       nodeId = await progress.step('join', before.joined ? 'Rejoin the cluster as the same node' : `Join the cluster as a ${req.role}`, async (ctx) => {
@@ -341,15 +341,31 @@ export class Provisioner {
     return undefined;
   }
 
+  /**
+   * systemd's account of the swarmd unit (state, result, exit status, e.g. "failed (exit-code, status
+   * 209)"): when the unit fails before swarmd writes a line, as when systemd cannot open its log, this
+   * is the only trace of why.
+   */
+  private async unitState(conn: SshConnection): Promise<string | undefined> {
+    const shown = await conn.exec('systemctl show -p ActiveState -p SubState -p Result -p ExecMainStatus swarmd', { sudo: true, timeoutMs: 30_000 }).catch(() => undefined);
+    if (shown === undefined || shown.code !== 0) return undefined;
+    const props = new Map(shown.stdout.split('\n').map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)] as const));
+    const state = `${props.get('ActiveState') ?? '?'}/${props.get('SubState') ?? '?'}`;
+    return `unit swarmd ${state} (result ${props.get('Result') ?? '?'}, exit status ${props.get('ExecMainStatus') ?? '?'})`;
+  }
+
   /** Waits until the agent's process runs from /opt/swarmd; returns its executable's path. */
-  private async waitForAgent(conn: SshConnection, logOffset: number, signal?: AbortSignal): Promise<string> {
+  private async waitForAgent(conn: SshConnection, logOffset: number, systemd: boolean, signal?: AbortSignal): Promise<string> {
     const deadline = Date.now() + 60_000;
     for (;;) {
       const exe = (await conn.exec(`p=$(cat ${AGENT_PID} 2>/dev/null || systemctl show -p MainPID --value swarmd 2>/dev/null); [ -n "$p" ] && [ "$p" != 0 ] && readlink /proc/$p/exe`, { sudo: true, signal, timeoutMs: 60_000 })).stdout.trim();
       if (exe.startsWith(`${OPT_DIR}/`)) return exe;
       const failure = this.startFailure(await this.logSince(conn, logOffset));
       if (failure !== undefined) throw new ProvisionError('install-failed', `the agent stopped: ${failure}`);
-      if (Date.now() > deadline) throw new ProvisionError('install-failed', `the agent did not start within 60 s${exe ? ` (it runs ${exe})` : ''}`);
+      if (Date.now() > deadline) {
+        const unit = systemd ? await this.unitState(conn) : undefined;
+        throw new ProvisionError('install-failed', `the agent did not start within 60 s${exe ? ` (it runs ${exe})` : ''}${unit ? `; systemd says: ${unit}` : ''}`);
+      }
       await sleep(500, signal);
     }
   }
