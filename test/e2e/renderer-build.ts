@@ -5,6 +5,11 @@
  * is built with Vite into a directory of its own under test-results/ (marked complete when done), so
  * out/ (which other builds write) is never touched and two test processes building at once never
  * serve each other's half-written files.
+ *
+ * Always a production build, as `npm run build` makes: Vite takes the mode of its output from
+ * process.env.NODE_ENV when it is set, and under Vitest it is 'test', which gave React's development
+ * build and the development JSX transform (jsxDEV, owner stacks, extra checks: several times slower);
+ * bench:ui then served and measured the last such build an end-to-end test had made.
  */
 import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -15,7 +20,8 @@ const REPO = resolve(import.meta.dirname, '../..');
 const OUT_RENDERER = join(REPO, 'out/renderer');
 const RESULTS = join(REPO, 'test-results');
 const PRIVATE_PREFIX = 'e2e-renderer-';
-const COMPLETE = '.complete';
+/** Marks a finished production build (the name changed when builds made under Vitest were development ones). */
+const COMPLETE = '.complete-production';
 /** What the renderer bundle is made of: its own sources and what they import from the contract and agent/api. */
 const SOURCES = ['renderer', 'electron/contract.ts', 'electron/machine-input.ts', 'agent/api'].map((path) => join(REPO, path));
 
@@ -54,14 +60,24 @@ export async function rendererBuild(log: (line: string) => void = () => undefine
   }
   const outDir = join(RESULTS, `${PRIVATE_PREFIX}${process.pid}`);
   log(`building the renderer into ${outDir} (out/renderer is missing or older than its sources)`);
-  await build({
-    configFile: false,
-    root: join(REPO, 'renderer'),
-    base: './',
-    plugins: [react()],
-    logLevel: 'warn',
-    build: { outDir, emptyOutDir: true, rollupOptions: { input: join(REPO, 'renderer/index.html') } },
-  });
+  // Vite (and the React plugin's JSX transform) read the output's mode from NODE_ENV when it is set, so
+  // it says production for the build's length and is put back after.
+  const nodeEnv = process.env.NODE_ENV;
+  process.env.NODE_ENV = 'production';
+  try {
+    await build({
+      configFile: false,
+      root: join(REPO, 'renderer'),
+      base: './',
+      mode: 'production',
+      plugins: [react()],
+      logLevel: 'warn',
+      build: { outDir, emptyOutDir: true, rollupOptions: { input: join(REPO, 'renderer/index.html') } },
+    });
+  } finally {
+    if (nodeEnv === undefined) delete process.env.NODE_ENV;
+    else process.env.NODE_ENV = nodeEnv;
+  }
   writeFileSync(join(outDir, COMPLETE), '');
   return outDir;
 }
