@@ -42,7 +42,8 @@ const MIN_FREE_VARLIB_MB = 1024;
 const MAX_CLOCK_SKEW_S = 60;
 const DOCKER_SOCKET = '/var/run/docker.sock';
 
-function parseKeyValues(text: string): Map<string, string> {
+/** key=value lines (os-release style, values optionally double-quoted) as a map. */
+export function parseKeyValues(text: string): Map<string, string> {
   const map = new Map<string, string>();
   for (const line of text.split('\n')) {
     const at = line.indexOf('=');

@@ -36,7 +36,7 @@ import {
   UNIT_FILE,
   unitFile,
 } from './layout';
-import { type MachineFacts, preflight } from './preflight';
+import { type MachineFacts, parseKeyValues, preflight } from './preflight';
 import { shellQuote } from './shell';
 import { connectSsh, describeTarget, type SshConnection, type SshTarget } from './ssh';
 import { Progress, type ProvisionListener, type ProvisionOutcome } from './steps';
@@ -354,12 +354,24 @@ export class Provisioner {
     return `unit swarmd ${state} (result ${props.get('Result') ?? '?'}, exit status ${props.get('ExecMainStatus') ?? '?'})`;
   }
 
-  /** Waits until the agent's process runs from /opt/swarmd; returns its executable's path. */
+  /** Waits until the agent's process runs the runtime from /opt/swarmd; returns what it runs. */
   private async waitForAgent(conn: SshConnection, logOffset: number, systemd: boolean, signal?: AbortSignal): Promise<string> {
     const deadline = Date.now() + 60_000;
     for (;;) {
-      const exe = (await conn.exec(`p=$(cat ${AGENT_PID} 2>/dev/null || systemctl show -p MainPID --value swarmd 2>/dev/null); [ -n "$p" ] && [ "$p" != 0 ] && readlink /proc/$p/exe`, { sudo: true, signal, timeoutMs: 60_000 })).stdout.trim();
+      const out = (
+        await conn.exec(
+          `p=$(cat ${AGENT_PID} 2>/dev/null || systemctl show -p MainPID --value swarmd 2>/dev/null); [ -n "$p" ] && [ "$p" != 0 ] && ` +
+            `echo "exe=$(readlink /proc/$p/exe)" && echo "mapped=$(grep -m 1 -o '${OPT_DIR}/.*/node/bin/node$' /proc/$p/maps)"`,
+          { sudo: true, signal, timeoutMs: 60_000 },
+        )
+      ).stdout;
+      const seen = parseKeyValues(out);
+      const exe = seen.get('exe') ?? '';
+      const mapped = seen.get('mapped') ?? '';
       if (exe.startsWith(`${OPT_DIR}/`)) return exe;
+      // A runtime of another architecture run through binfmt_misc (qemu-user on an emulated arm64
+      // machine): the process's executable is the emulator, and the uploaded runtime is mapped in it.
+      if (mapped.startsWith(`${OPT_DIR}/`)) return `${mapped} (through ${exe})`;
       const failure = this.startFailure(await this.logSince(conn, logOffset));
       if (failure !== undefined) throw new ProvisionError('install-failed', `the agent stopped: ${failure}`);
       if (Date.now() > deadline) {
