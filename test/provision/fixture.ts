@@ -102,13 +102,15 @@ export function provisionLeftovers(vm: Shell): Promise<string> {
 }
 
 /**
- * Executables running from /opt/swarmd in `vm`. The lab's VMs share one pid namespace: only the
- * processes in this VM's network namespace are its own.
+ * Executables running from /opt/swarmd in `vm`, also those run through an emulator (qemu-user's
+ * binfmt_misc handler: the process's exe is the emulator, the program is mapped in its memory). The
+ * lab's VMs share one pid namespace: only the processes in this VM's network namespace are its own.
  */
 export async function agentProcesses(vm: Shell): Promise<string[]> {
   const out = await vmSh(
     vm,
-    `me=$(readlink /proc/self/ns/net); for p in /proc/[0-9]*; do [ "$(readlink $p/ns/net 2>/dev/null)" = "$me" ] && readlink $p/exe 2>/dev/null; done | grep "^${OPT_DIR}/" || true`,
+    `me=$(readlink /proc/self/ns/net); for p in /proc/[0-9]*; do [ "$(readlink $p/ns/net 2>/dev/null)" = "$me" ] || continue; ` +
+      `e=$(readlink $p/exe 2>/dev/null); case "$e" in ${OPT_DIR}/*) echo "$e" ;; *) grep -m 1 -o '${OPT_DIR}/.*/node/bin/node$' $p/maps 2>/dev/null ;; esac; done || true`,
   );
   return out.split('\n').filter((l) => l !== '');
 }
