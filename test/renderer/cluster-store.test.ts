@@ -86,4 +86,88 @@ describe('ClusterStore', () => {
     store.applyChanges({ kind: 'changes', fromRevision: 1, revision: 2, cluster, changes: [] });
     expect(store.getState().cluster).toEqual(cluster);
   });
+
+  describe('with a publish scheduler (one publish per animation frame in the app)', () => {
+    function scheduled() {
+      const due: (() => void)[] = [];
+      const store = new ClusterStore((publish) => due.push(publish));
+      const runDue = () => due.splice(0).forEach((publish) => publish());
+      return { store, due, runDue };
+    }
+    const upsert = (id: string, slot: number, version = 1) => ({ kind: 'task' as const, action: 'upsert' as const, object: task(id, 's1', slot, version) });
+
+    it('publishes the events applied since the last publish at once, telling the listeners once', () => {
+      const { store, due, runDue } = scheduled();
+      store.beginLoading();
+      store.applySnapshot(snapshot(1, { tasks: [task('t0', 's1', 1)] }));
+      const published = store.getState();
+      let notified = 0;
+      store.subscribe(() => notified++);
+      expect(store.applyChanges({ kind: 'changes', fromRevision: 1, revision: 2, changes: [upsert('t1', 2)] })).toBe('applied');
+      expect(store.applyChanges({ kind: 'changes', fromRevision: 2, revision: 3, changes: [upsert('t2', 3), upsert('t0', 1, 2)] })).toBe('applied');
+      expect(due).toHaveLength(1);
+      expect(store.getState()).toBe(published);
+      expect(notified).toBe(0);
+      runDue();
+      expect(notified).toBe(1);
+      const state = store.getState();
+      expect(state.revision).toBe(3);
+      expect([...state.tasks.keys()].sort()).toEqual(['t0', 't1', 't2']);
+      expect(state.tasks.get('t0')?.meta.version).toBe(2);
+      expect(state.nodes).toBe(published.nodes);
+      // What was published before is never written again.
+      expect([...published.tasks.keys()]).toEqual(['t0']);
+      expect(published.tasks.get('t0')?.meta.version).toBe(1);
+    });
+
+    it('copies a published table before changing it again', () => {
+      const { store, runDue } = scheduled();
+      store.beginLoading();
+      store.applySnapshot(snapshot(1));
+      store.applyChanges({ kind: 'changes', fromRevision: 1, revision: 2, changes: [upsert('t1', 1)] });
+      runDue();
+      const first = store.getState().tasks;
+      store.applyChanges({ kind: 'changes', fromRevision: 2, revision: 3, changes: [{ kind: 'task', action: 'delete', id: 't1' }] });
+      runDue();
+      expect([...first.keys()]).toEqual(['t1']);
+      expect(store.getState().tasks.size).toBe(0);
+    });
+
+    it('detects gaps against what was applied, not only what was published', () => {
+      const { store, due } = scheduled();
+      store.beginLoading();
+      store.applySnapshot(snapshot(1));
+      store.applyChanges({ kind: 'changes', fromRevision: 1, revision: 2, changes: [upsert('t1', 1)] });
+      expect(store.applyChanges({ kind: 'changes', fromRevision: 2, revision: 3, changes: [upsert('t2', 2)] })).toBe('applied');
+      expect(store.applyChanges({ kind: 'changes', fromRevision: 1, revision: 2, changes: [upsert('t1', 1)] })).toBe('stale');
+      expect(store.applyChanges({ kind: 'changes', fromRevision: 5, revision: 6, changes: [] })).toBe('gap');
+      expect(due).toHaveLength(1);
+    });
+
+    it('shows a snapshot at once, with what was applied before it replaced', () => {
+      const { store, due, runDue } = scheduled();
+      store.beginLoading();
+      store.applySnapshot(snapshot(1));
+      store.applyChanges({ kind: 'changes', fromRevision: 1, revision: 2, changes: [upsert('t1', 1)] });
+      store.beginLoading();
+      expect(store.getState().phase).toBe('loading');
+      expect(store.getState().tasks.has('t1')).toBe(true);
+      store.applySnapshot(snapshot(7, { tasks: [task('t9', 's1', 1)] }));
+      expect(store.getState().revision).toBe(7);
+      expect([...store.getState().tasks.keys()]).toEqual(['t9']);
+      const shown = store.getState();
+      runDue();
+      expect(store.getState()).toBe(shown);
+      expect(due).toHaveLength(0);
+    });
+
+    it('flush publishes without waiting for the scheduler', () => {
+      const { store } = scheduled();
+      store.beginLoading();
+      store.applySnapshot(snapshot(1));
+      store.applyChanges({ kind: 'changes', fromRevision: 1, revision: 2, changes: [upsert('t1', 1)] });
+      store.flush();
+      expect(store.getState().tasks.has('t1')).toBe(true);
+    });
+  });
 });

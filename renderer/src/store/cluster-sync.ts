@@ -9,7 +9,27 @@ import { errorMessage } from '../format';
 import { ClusterStore } from './cluster-store';
 import { createValueStore } from './value-store';
 
-export const clusterStore = new ClusterStore();
+const PUBLISH_FALLBACK_MS = 250;
+
+/**
+ * Runs `publish` at the next animation frame, or after PUBLISH_FALLBACK_MS if no frame comes first (a
+ * hidden window gets none, and the store's readers should not fall far behind it).
+ */
+function nextFrame(publish: () => void): void {
+  let done = false;
+  const once = () => {
+    if (done) return;
+    done = true;
+    cancelAnimationFrame(frame);
+    clearTimeout(timer);
+    publish();
+  };
+  const frame = requestAnimationFrame(once);
+  const timer = setTimeout(once, PUBLISH_FALLBACK_MS);
+}
+
+/** Change events are published once per frame: a burst of them is one render, not one per event. */
+export const clusterStore = new ClusterStore(nextFrame);
 
 /** Undefined until the first getLocalNode answers. */
 export const localNodeStore = createValueStore<LocalNodeState | undefined>(undefined);
@@ -53,13 +73,15 @@ export function resubscribe(): void {
 
 function followLocalNode(state: LocalNodeState): void {
   const previous = localNodeStore.get();
-  localNodeStore.set(state);
+  // The subscription is asked for before the new state is shown: rendering the shell and its first page
+  // takes a while on a cold load, and the cluster's snapshot can be on its way meanwhile.
   if (state.phase === 'running') {
     if (previous?.phase !== 'running' || clusterStore.getState().phase === 'idle') resubscribe();
   } else if (state.phase === 'unconfigured') {
     wantSubscription = false;
     clusterStore.reset();
   }
+  localNodeStore.set(state);
 }
 
 function handle(event: SwarmdeskEvent): void {
