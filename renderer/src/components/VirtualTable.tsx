@@ -2,11 +2,14 @@
  * A table that renders only the rows in view (@tanstack/react-virtual), so 10,000 tasks stay fast.
  * It is an ARIA table (role table/row/cell with aria-rowcount and aria-rowindex), each row named after
  * its object (`getByRole('row', { name: 'web' })`), laid out with CSS grid so header and rows align.
+ *
+ * When the rows change (a burst of task updates), only the rows in view whose object, place or columns
+ * changed render again (TableRow is memoized; pass `columns` and `rowName` that keep their identity).
  */
 import Paper from '@mui/material/Paper';
 import Typography from '@mui/material/Typography';
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { useRef, type ReactNode } from 'react';
+import { memo, useRef, type ReactNode } from 'react';
 
 export interface Column<T> {
   key: string;
@@ -33,14 +36,50 @@ export interface VirtualTableProps<T> {
   selectedKey?: string;
 }
 
+interface TableRowProps<T> {
+  row: T;
+  rowKey: string;
+  index: number;
+  start: number;
+  rowHeight: number;
+  template: string;
+  columns: readonly Column<T>[];
+  rowName(row: T): string;
+  selected: boolean | undefined;
+}
+
+function TableRowOf<T>({ row, rowKey, index, start, rowHeight, template, columns, rowName, selected }: TableRowProps<T>) {
+  return (
+    <div
+      role="row"
+      aria-rowindex={index + 2}
+      aria-label={rowName(row)}
+      aria-selected={selected}
+      data-key={rowKey}
+      className="sd-row"
+      style={{ height: rowHeight, transform: `translateY(${start}px)`, gridTemplateColumns: template }}
+    >
+      {columns.map((column) => (
+        <div key={column.key} role="cell" className="sd-cell">
+          {column.render(row)}
+        </div>
+      ))}
+    </div>
+  );
+}
+
+// memo() loses the type parameter; the cast gives it back.
+const TableRow = memo(TableRowOf) as typeof TableRowOf;
+
 export function VirtualTable<T>({ label, rows, columns, rowKey, rowName, rowHeight = 44, emptyText, minWidth = 900, testId, selectedKey }: VirtualTableProps<T>) {
   const scrollRef = useRef<HTMLDivElement>(null);
+  // No getItemKey: the virtualizer recomputes every row's measurements when it changes, and a closure
+  // over `rows` changes with every update. Rows have one fixed height, so keys by index measure the same.
   const virtualizer = useVirtualizer({
     count: rows.length,
     getScrollElement: () => scrollRef.current,
     estimateSize: () => rowHeight,
     overscan: 12,
-    getItemKey: (index) => rowKey(rows[index]),
   });
   const template = columns.map((column) => column.width).join(' ');
   return (
@@ -63,22 +102,18 @@ export function VirtualTable<T>({ label, rows, columns, rowKey, rowName, rowHeig
               const row = rows[item.index];
               const key = rowKey(row);
               return (
-                <div
-                  key={item.key}
-                  role="row"
-                  aria-rowindex={item.index + 2}
-                  aria-label={rowName(row)}
-                  aria-selected={selectedKey === undefined ? undefined : selectedKey === key}
-                  data-key={key}
-                  className="sd-row"
-                  style={{ height: rowHeight, transform: `translateY(${item.start}px)`, gridTemplateColumns: template }}
-                >
-                  {columns.map((column) => (
-                    <div key={column.key} role="cell" className="sd-cell">
-                      {column.render(row)}
-                    </div>
-                  ))}
-                </div>
+                <TableRow
+                  key={key}
+                  row={row}
+                  rowKey={key}
+                  index={item.index}
+                  start={item.start}
+                  rowHeight={rowHeight}
+                  template={template}
+                  columns={columns}
+                  rowName={rowName}
+                  selected={selectedKey === undefined ? undefined : selectedKey === key}
+                />
               );
             })}
           </div>

@@ -13,10 +13,10 @@ import { TextChip } from '../components/StateChip';
 import { VirtualTable } from '../components/VirtualTable';
 import { lazyComponent, PageSuspense, WhenFirstOpen } from '../components/lazy';
 import { publishedPortsText, serviceModeText, taskName } from '../format';
-import { useNodeNames, useNow, useService, useSyncPhase, useTasks } from '../store/hooks';
+import { useNodeNames, useNow, useService, useSyncPhase, useTaskRows, useTasks } from '../store/hooks';
 import { serviceHealth } from '../store/overview';
 import { navigate } from '../store/router';
-import { filterTasks, NO_TASK_FILTER } from '../store/task-filter';
+import { NO_TASK_FILTER } from '../store/task-filter';
 import { ServiceActions } from './ServiceActions';
 import { taskColumns } from './task-columns';
 
@@ -35,7 +35,8 @@ export function ServicePage({ serviceId, tab }: { serviceId: string; tab: Sectio
   const [section, setSection] = useState<Section>(tab ?? 'tasks');
   const [history, setHistory] = useState(true);
   const [openTask, setOpenTask] = useState<string | undefined>();
-  const serviceTasks = useMemo(() => filterTasks(tasks.values(), { ...NO_TASK_FILTER, serviceId }), [tasks, serviceId]);
+  const filter = useMemo(() => ({ ...NO_TASK_FILTER, serviceId }), [serviceId]);
+  const serviceTasks = useTaskRows(tasks, filter);
   const rows = useMemo(() => (history ? serviceTasks : serviceTasks.filter((task) => task.desiredState <= TaskState.RUNNING)), [serviceTasks, history]);
   const columns = useMemo(() => taskColumns(nodeNames, (task) => setOpenTask(task.id), now), [nodeNames, now]);
 

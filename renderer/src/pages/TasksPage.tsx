@@ -8,8 +8,8 @@ import { VirtualTable } from '../components/VirtualTable';
 import { lazyComponent, WhenFirstOpen } from '../components/lazy';
 import { SelectInput } from '../forms/fields';
 import { nodeName, stateName, taskName } from '../format';
-import { useNodeNames, useNodes, useNow, useServices, useTasks } from '../store/hooks';
-import { filterTasks, NO_TASK_FILTER, type TaskFilter } from '../store/task-filter';
+import { useNodeNames, useNodes, useNow, useServices, useTaskRows, useTasks } from '../store/hooks';
+import { NO_TASK_FILTER, type TaskFilter } from '../store/task-filter';
 import { taskColumns } from './task-columns';
 
 const TaskDrawer = lazyComponent(() => import('./TaskDrawer').then((m) => m.TaskDrawer));
@@ -24,7 +24,7 @@ export function TasksPage({ initial }: { initial: Partial<TaskFilter> }) {
   const nodes = useNodes();
   const nodeNames = useNodeNames();
   const now = useNow();
-  const rows = useMemo(() => filterTasks(tasks.values(), filter), [tasks, filter]);
+  const rows = useTaskRows(tasks, filter);
   const columns = useMemo(() => taskColumns(nodeNames, (task) => setOpenTask(task.id), now), [nodeNames, now]);
   const serviceOptions = useMemo(
     () => [['', 'All services'] as [string, string], ...[...services.values()].sort((a, b) => a.spec.name.localeCompare(b.spec.name)).map((service): [string, string] => [service.id, service.spec.name])],
