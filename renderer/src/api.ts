@@ -79,15 +79,19 @@ function webSocketBridge(token: string): SwarmdeskBridge {
   });
   // A failed start is reported to each caller; nobody else waits on it.
   ready.catch(() => undefined);
-  const call = async (method: ApiMethod, argument?: unknown): Promise<IpcResult<unknown>> => {
-    await ready;
-    if (socket.readyState !== WebSocket.OPEN) return CONNECTION_LOST;
+  let isReady = false;
+  void ready.then(() => (isReady = true));
+  const send = (method: ApiMethod, argument?: unknown): Promise<IpcResult<unknown>> => {
+    if (socket.readyState !== WebSocket.OPEN) return Promise.resolve(CONNECTION_LOST);
     const id = nextId++;
     return new Promise((resolve) => {
       pending.set(id, resolve);
       socket.send(JSON.stringify({ type: 'call', id, method, argument } satisfies BridgeRequest));
     });
   };
+  // Once connected a call goes out at once, not a microtask later: a render React has queued meanwhile
+  // (one that shows the local node, say) would otherwise run first and hold back the subscription.
+  const call = (method: ApiMethod, argument?: unknown): Promise<IpcResult<unknown>> => (isReady ? send(method, argument) : ready.then(() => send(method, argument)));
   const bridge: Record<string, unknown> = {
     onEvent(listener: EventListener) {
       listeners.add(listener);
