@@ -31,6 +31,8 @@ const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 /** A BridgeResponse `{ type: 'event', event }` around an event already encoded as JSON. */
 const EVENT_PREFIX = Buffer.from('{"type":"event","event":');
 const EVENT_SUFFIX = Buffer.from('}');
+/** The end of a BridgeResponse `{ type: 'result', id, result: { ok: true, value } }` around a value already JSON. */
+const RESULT_SUFFIX = Buffer.from('}}');
 /** A client this far behind on events is dropped rather than let the server's memory grow. */
 const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
 
@@ -262,7 +264,12 @@ export async function startWebServer(options: WebServerOptions = {}): Promise<We
         return;
       }
       const current = session;
-      void current.call(method as ApiMethod, m.argument).then((result) => send(ws, { type: 'result', id, result }));
+      void current.callEncoded(method as ApiMethod, m.argument).then((result) => {
+        if ('valueJson' in result) {
+          // The snapshot the node's worker encoded: the same message, spliced.
+          sendText(ws, Buffer.concat([Buffer.from(`{"type":"result","id":${id},"result":{"ok":true,"value":`), result.valueJson, RESULT_SUFFIX]));
+        } else send(ws, { type: 'result', id, result });
+      });
     });
   }
 

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ControlClient } from '../../agent/api/control-client';
 import { isApiError } from '../../agent/api/errors';
 import { createLogger } from '../../agent/log';
-import type { SwarmdeskEvent } from '../../electron/contract';
+import type { ClusterSnapshot, SwarmdeskEvent } from '../../electron/contract';
 import { NodeWorker } from '../../electron/main/node-worker/node-worker';
 import { freePort, until } from '../cluster/harness';
 import { ClusterMirror } from './cluster-mirror';
@@ -54,7 +54,8 @@ describe('the node in a worker thread', () => {
     if (node === undefined || client === undefined) throw new Error('no node: the first test failed');
     const events: SwarmdeskEvent[] = [];
     const feed = node.openFeed({ flushMs: 20 }, (json) => events.push(JSON.parse(new TextDecoder().decode(json)) as SwarmdeskEvent));
-    const mirror = new ClusterMirror(await feed.start());
+    // The snapshot comes encoded too, as the worker wrote it.
+    const mirror = new ClusterMirror(JSON.parse(new TextDecoder().decode(await feed.start())) as ClusterSnapshot);
     expect(mirror.nodes.get(node.nodeId)?.role).toBe('manager');
     expect(mirror.cluster.hasQuorum).toBe(true);
     const { service } = await client.createService({ spec: { name: 'web', labels: {}, mode: { replicated: { replicas: 3 } }, task: { container: { image: 'busybox:1', command: ['sleep', '1000'] } } } });

@@ -9,7 +9,6 @@ import { Worker } from 'node:worker_threads';
 import { ApiError } from '../../../agent/api/errors';
 import type { NodeRole } from '../../../agent/ca/roles';
 import type { Logger } from '../../../agent/log';
-import type { ClusterSnapshot } from '../../contract';
 import { type CallMessage, type CallName, type FeedTiming, fromWireError, type NodeStartOptions, type NodeWorkerCalls, type StartedNode, type WorkerMessage } from './protocol';
 
 /**
@@ -28,9 +27,10 @@ interface Pending {
   reject(err: Error): void;
 }
 
-/** One session's cluster feed, run in the worker: its snapshot, then its events (UTF-8 JSON) through `emit`. */
+/** One session's cluster feed, run in the worker: its snapshot, then its events, both UTF-8 JSON (events through `emit`). */
 export interface RemoteFeed {
-  start(): Promise<ClusterSnapshot>;
+  /** The ClusterSnapshot, as UTF-8 JSON. */
+  start(): Promise<Uint8Array>;
   close(): void;
   /** False once closed, resynced, or its node's worker is gone. */
   readonly live: boolean;
@@ -150,7 +150,7 @@ export class NodeWorker {
     return {
       start: async () => {
         try {
-          return await this.call('openFeed', { feedId, timing });
+          return (await this.call('openFeed', { feedId, timing })).snapshotJson;
         } catch (err) {
           closed = true;
           this.feeds.delete(feedId);

@@ -13,7 +13,6 @@
 import { ApiError, type ErrorCode, isErrorCode } from '../../../agent/api/errors';
 import type { NodeRole } from '../../../agent/ca/roles';
 import type { LogLevel } from '../../../agent/log';
-import type { ClusterSnapshot } from '../../contract';
 
 /** What SwarmNode.start needs, minus the logger (the worker makes one that forwards to the main thread). */
 export interface NodeStartOptions {
@@ -58,8 +57,11 @@ export interface NodeWorkerCalls {
   nodeTaskCount: { args: { nodeId: string }; result: number };
   /** Remote API addresses of the managers the store lists. */
   managerAddresses: { args: null; result: string[] };
-  /** Starts feed `feedId` on the running manager's store: its snapshot now, `feedEvent`s after. */
-  openFeed: { args: { feedId: number; timing: FeedTiming }; result: ClusterSnapshot };
+  /**
+   * Starts feed `feedId` on the running manager's store: its snapshot now (a ClusterSnapshot as UTF-8
+   * JSON, encoded here and its buffer transferred, like `feedEvent`s), `feedEvent`s after.
+   */
+  openFeed: { args: { feedId: number; timing: FeedTiming }; result: { snapshotJson: Uint8Array<ArrayBuffer> } };
   closeFeed: { args: { feedId: number }; result: null };
 }
 
