@@ -22,6 +22,7 @@
  *            --runs N (paint measurements, default 3)  --json (print the results as JSON too)
  *            --cpu-prof DIR (a V8 CPU profile of the services' process, written when it stops)
  *            --page-prof FILE (a CPU profile of the page during the burst, through the DevTools protocol)
+ *            --cold-prof FILE (a CPU profile of the page during the last cold load)
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
@@ -43,6 +44,7 @@ const { values } = parseArgs({
     json: { type: 'boolean', default: false },
     'cpu-prof': { type: 'string' },
     'page-prof': { type: 'string' },
+    'cold-prof': { type: 'string' },
   },
 });
 const TASKS = Number(values.tasks);
@@ -229,7 +231,22 @@ async function main(): Promise<void> {
     const cold: { tabMs: number; rowsMs: number; fcpMs: number | undefined }[] = [];
     const coldPage = await context.newPage();
     await coldPage.addInitScript(COLD_SCRIPT);
-    for (let run = 0; run < RUNS; run++) cold.push(await coldTasksPaint(coldPage, url));
+    for (let run = 0; run < RUNS; run++) {
+      const profileFile = run === RUNS - 1 ? values['cold-prof'] : undefined;
+      if (profileFile === undefined) {
+        cold.push(await coldTasksPaint(coldPage, url));
+        continue;
+      }
+      // Started before coldTasksPaint's two navigations: the session follows the page into the new
+      // document (the profile begins a little before navigation start).
+      const coldCdp = await context.newCDPSession(coldPage);
+      await coldCdp.send('Profiler.enable');
+      await coldCdp.send('Profiler.start');
+      cold.push(await coldTasksPaint(coldPage, url));
+      const { profile } = await coldCdp.send('Profiler.stop');
+      await writeFile(resolve(profileFile), JSON.stringify(profile));
+      log(`page profile of the last cold load: ${resolve(profileFile)}`);
+    }
     if ((await taskCountShown(coldPage)) < TASKS) throw new Error('the cold page did not show every task');
     await coldPage.close();
     log(`cold (navigation -> rows painted): ${cold.map((c) => round(c.rowsMs)).join(', ')} ms; first contentful paint ${cold.map((c) => round(c.fcpMs ?? NaN)).join(', ')} ms`);
