@@ -129,6 +129,13 @@ describe('the API session', () => {
     await expect(session.call('getSettings', undefined)).resolves.toEqual({ ok: true, value: { theme: 'dark', logTimestamps: false } });
   });
 
+  it('callEncoded (browser mode) refuses and fails subscribeCluster as call does', async () => {
+    await expect(session.callEncoded('subscribeCluster', { since: 3 })).resolves.toMatchObject({ ok: false, error: { code: 'InvalidArgument' } });
+    const refused = await session.call('subscribeCluster', undefined);
+    expect(refused.ok).toBe(false);
+    await expect(session.callEncoded('subscribeCluster', undefined)).resolves.toEqual(refused);
+  });
+
   it('a well-formed call that needs a cluster says so (so the refusals below come from validation)', async () => {
     await expect(session.call('setNodeAvailability', { nodeId: 'abc', availability: 'drain' })).resolves.toMatchObject({ ok: false, error: { code: 'FailedPrecondition' } });
     await expect(session.call('createService', { spec: goodSpec })).resolves.toMatchObject({ ok: false, error: { code: 'FailedPrecondition' } });

@@ -193,12 +193,18 @@ describe('browser mode: the WebSocket', () => {
     const other = await authenticated();
     const snapshot = await other.call('subscribeCluster');
     expect(snapshot.ok).toBe(true);
+    const nodeId = created.ok ? (created.value as LocalNodeState).nodeId : undefined;
     if (snapshot.ok) {
+      // Spliced into the result message as the node's worker encoded it.
       const value = snapshot.value as { nodes: { id: string }[]; cluster: { hasQuorum: boolean } };
-      const nodeId = created.ok ? (created.value as LocalNodeState).nodeId : undefined;
       expect(value.nodes.map((n) => n.id)).toEqual([nodeId]);
       expect(value.cluster.hasQuorum).toBe(true);
     }
+    // A session without a JSON transport (the Electron window's) gets the same snapshot decoded.
+    const direct = server.services.openSession(() => undefined);
+    const decoded = await direct.call('subscribeCluster', undefined);
+    expect(decoded).toMatchObject({ ok: true, value: { nodes: [{ id: nodeId }], cluster: { hasQuorum: true } } });
+    direct.close();
     // The token never reaches the data folder (a created cluster has none to keep; the settings hold no secret).
     const files = await readdir(join(root, 'home'));
     expect(files).toContain('settings.json');
