@@ -418,6 +418,22 @@ export const IPC_CHANNELS: { readonly [M in ApiMethod]: `swarmdesk:${M}` } = Obj
 /** The one channel main-process events travel on. */
 export const EVENT_CHANNEL = 'swarmdesk:event';
 
+/**
+ * The same events as JSON text (the cluster feed's, encoded in the node's worker): the preload parses
+ * them, so the main process neither decodes a batch of thousands of tasks nor clones it again.
+ */
+export const EVENT_JSON_CHANNEL = 'swarmdesk:event-json';
+
+/** An IPC answer whose value crosses as JSON text (the cluster snapshot); the preload parses it. */
+export interface IpcJsonResult {
+  ok: true;
+  valueJson: string;
+}
+
+export function isIpcJsonResult(value: unknown): value is IpcJsonResult {
+  return typeof value === 'object' && value !== null && (value as { ok?: unknown }).ok === true && typeof (value as { valueJson?: unknown }).valueJson === 'string';
+}
+
 /** Browser mode's WebSocket messages. The first message a client sends is `{ type: 'hello', token }`. */
 export type BridgeRequest = { type: 'hello'; token: string } | { type: 'call'; id: number; method: ApiMethod; argument?: unknown };
 export type BridgeResponse = { type: 'ready' } | { type: 'result'; id: number; result: IpcResult<unknown> } | { type: 'event'; event: SwarmdeskEvent };

@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { app, BrowserWindow, dialog, ipcMain, Menu, nativeImage, safeStorage, session, shell, Tray, type IpcMainInvokeEvent } from 'electron';
-import { API_METHODS, EVENT_CHANNEL, IPC_CHANNELS, type IpcResult, type SwarmdeskEvent } from '../contract';
+import { API_METHODS, EVENT_CHANNEL, EVENT_JSON_CHANNEL, IPC_CHANNELS, type IpcJsonResult, type IpcResult, type SwarmdeskEvent } from '../contract';
 import type { ApiSession } from './api-session';
 import { dataHome } from './data-home';
 import { createVault } from './secrets';
@@ -33,12 +33,22 @@ function sendToWindow(event: SwarmdeskEvent): void {
   win.webContents.send(EVENT_CHANNEL, event);
 }
 
+const utf8 = new TextDecoder();
+
+/** A feed event the node's worker encoded: passed on as text, parsed by the preload, not here. */
+function sendJsonToWindow(json: Uint8Array): void {
+  const win = mainWindow;
+  if (win === undefined || win.isDestroyed()) return;
+  win.webContents.send(EVENT_JSON_CHANNEL, utf8.decode(json));
+}
+
 function registerIpc(): void {
   for (const method of API_METHODS) {
-    ipcMain.handle(IPC_CHANNELS[method], async (event: IpcMainInvokeEvent, argument?: unknown): Promise<IpcResult<unknown>> => {
+    ipcMain.handle(IPC_CHANNELS[method], async (event: IpcMainInvokeEvent, argument?: unknown): Promise<IpcResult<unknown> | IpcJsonResult> => {
       if (!isTrustedSender(event)) return { ok: false, error: { code: 'PermissionDenied', message: 'IPC from an unknown sender' } };
       if (windowSession === undefined) return { ok: false, error: { code: 'Unavailable', message: 'swarmdesk is still starting' } };
-      return windowSession.call(method, argument);
+      const result = await windowSession.callEncoded(method, argument);
+      return 'valueJson' in result ? { ok: true, valueJson: utf8.decode(result.valueJson) } : result;
     });
   }
 }
@@ -55,7 +65,7 @@ function createWindow(current: MainServices): BrowserWindow {
     title: 'swarmdesk',
     webPreferences: secureWebPreferences(join(__dirname, '../preload/index.cjs')),
   });
-  windowSession = current.openSession(sendToWindow);
+  windowSession = current.openSession(sendToWindow, sendJsonToWindow);
   win.once('ready-to-show', () => {
     if (bounds?.maximized === true) win.maximize();
     win.show();

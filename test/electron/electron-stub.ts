@@ -144,9 +144,13 @@ export const contextBridge = {
 
 class IpcRendererStub extends Emitter {
   readonly invoked: { channel: string; args: unknown[] }[] = [];
+  /** What the next invoke answers (then undefined again), as the main process would. */
+  nextResult: unknown = undefined;
   invoke(channel: string, ...args: unknown[]): Promise<unknown> {
     this.invoked.push({ channel, args });
-    return Promise.resolve(undefined);
+    const result = this.nextResult;
+    this.nextResult = undefined;
+    return Promise.resolve(result);
   }
   removeListener(event: string, listener: Listener): this {
     this.listeners.set(event, (this.listeners.get(event) ?? []).filter((l) => l !== listener));

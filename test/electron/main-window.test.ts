@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { EVENT_CHANNEL, IPC_CHANNELS, type SwarmdeskEvent } from '../../electron/contract';
+import { EVENT_CHANNEL, EVENT_JSON_CHANNEL, IPC_CHANNELS, type SwarmdeskEvent } from '../../electron/contract';
 import { freePort, until } from '../cluster/harness';
 import { app, BrowserWindow, dialog, ipcMain, session, shell, Tray, WebContents } from './electron-stub';
 
@@ -109,6 +109,16 @@ describe('main window lifecycle', () => {
     expect(created).toMatchObject({ ok: true, value: { phase: 'running', role: 'manager' } });
     const sent = win.webContents.sent.filter((m) => m.channel === EVENT_CHANNEL).map((m) => m.payload as SwarmdeskEvent);
     expect(sent.some((e) => e.kind === 'local-node' && e.state.phase === 'running')).toBe(true);
+    // The cluster snapshot and the feed's events cross as JSON text, for the preload to parse.
+    const subscribed = (await call('subscribeCluster')) as unknown as { ok: boolean; valueJson?: string };
+    expect(subscribed.ok).toBe(true);
+    expect(JSON.parse(subscribed.valueJson ?? 'null')).toMatchObject({ revision: expect.any(Number), nodes: [expect.objectContaining({ role: 'manager' })], tasks: [] });
+    await call('setRunTasks', { runTasks: false });
+    await until('a feed event', () => win.webContents.sent.some((m) => m.channel === EVENT_JSON_CHANNEL), 10_000, 20);
+    const feedEvent = win.webContents.sent.find((m) => m.channel === EVENT_JSON_CHANNEL)?.payload;
+    expect(typeof feedEvent).toBe('string');
+    expect((JSON.parse(String(feedEvent)) as SwarmdeskEvent).kind).toMatch(/^(changes|health|resync)$/);
+    await call('unsubscribeCluster');
 
     // Cancel: nothing stops.
     dialog.nextResponse = 1;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { API_METHODS, EVENT_CHANNEL, IPC_CHANNELS, type SwarmdeskEvent } from '../../electron/contract';
+import { API_METHODS, EVENT_CHANNEL, EVENT_JSON_CHANNEL, IPC_CHANNELS, type SwarmdeskEvent } from '../../electron/contract';
 import { contextBridge, ipcRenderer } from './electron-stub';
 
 async function exposedBridge(): Promise<Record<string, unknown>> {
@@ -35,5 +35,22 @@ describe('preload', () => {
     stop();
     ipcRenderer.emit(EVENT_CHANNEL, { sender: ipcRenderer }, event);
     expect(seen).toHaveLength(1);
+  });
+
+  it('parses events and answers the main process sends as JSON text (the cluster feed and snapshot)', async () => {
+    const bridge = (await exposedBridge()) as { onEvent(listener: (event: SwarmdeskEvent) => void): () => void; subscribeCluster(): Promise<unknown> };
+    const seen: unknown[] = [];
+    const stop = bridge.onEvent((event) => seen.push(event));
+    const event: SwarmdeskEvent = { kind: 'resync', reason: 'as text' };
+    ipcRenderer.emit(EVENT_JSON_CHANNEL, { sender: ipcRenderer }, JSON.stringify(event));
+    expect(seen).toEqual([event]);
+    stop();
+    ipcRenderer.emit(EVENT_JSON_CHANNEL, { sender: ipcRenderer }, JSON.stringify(event));
+    expect(seen).toHaveLength(1);
+    ipcRenderer.nextResult = { ok: true, valueJson: '{"clusterId":"c1","nodes":[]}' };
+    await expect(bridge.subscribeCluster()).resolves.toEqual({ ok: true, value: { clusterId: 'c1', nodes: [] } });
+    // Any other answer passes through as it came.
+    ipcRenderer.nextResult = { ok: false, error: { code: 'Unavailable', message: 'x' } };
+    await expect(bridge.subscribeCluster()).resolves.toEqual({ ok: false, error: { code: 'Unavailable', message: 'x' } });
   });
 });
