@@ -113,11 +113,14 @@ describe('main window lifecycle', () => {
     const subscribed = (await call('subscribeCluster')) as unknown as { ok: boolean; valueJson?: string };
     expect(subscribed.ok).toBe(true);
     expect(JSON.parse(subscribed.valueJson ?? 'null')).toMatchObject({ revision: expect.any(Number), nodes: [expect.objectContaining({ role: 'manager' })], tasks: [] });
-    await call('setRunTasks', { runTasks: false });
-    await until('a feed event', () => win.webContents.sent.some((m) => m.channel === EVENT_JSON_CHANNEL), 10_000, 20);
-    const feedEvent = win.webContents.sent.find((m) => m.channel === EVENT_JSON_CHANNEL)?.payload;
-    expect(typeof feedEvent).toBe('string');
-    expect((JSON.parse(String(feedEvent)) as SwarmdeskEvent).kind).toMatch(/^(changes|health|resync)$/);
+    // A label on the node is a change the feed must carry.
+    const ownNodeId = (JSON.parse(subscribed.valueJson ?? '{}') as { nodes: { id: string }[] }).nodes[0]?.id ?? '';
+    await expect(call('setNodeLabels', { nodeId: ownNodeId, labels: { probe: 'json' } })).resolves.toMatchObject({ ok: true });
+    const labelled = () =>
+      win.webContents.sent.some((m) => m.channel === EVENT_JSON_CHANNEL && typeof m.payload === 'string' && m.payload.includes('"probe":"json"'));
+    await until('the label in a feed event', labelled, 10_000, 20);
+    const feedEvent = win.webContents.sent.find((m) => m.channel === EVENT_JSON_CHANNEL && String(m.payload).includes('"probe"'))?.payload;
+    expect((JSON.parse(String(feedEvent)) as SwarmdeskEvent).kind).toBe('changes');
     await call('unsubscribeCluster');
 
     // Cancel: nothing stops.
