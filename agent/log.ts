@@ -36,7 +36,8 @@ function describe(value: unknown): string {
   return JSON.stringify(value) ?? String(value);
 }
 
-function serializable(fields: LogFields): Record<string, unknown> {
+/** Fields as a log line carries them: an Error becomes its message, anything else stays as it is. */
+export function serializable(fields: LogFields): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(fields)) out[key] = value instanceof Error ? value.message : value;
   return out;

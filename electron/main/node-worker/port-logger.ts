@@ -3,15 +3,8 @@
  * app's log file, or a test's) writes it. Levels are filtered there, as they were when the node ran on
  * the main thread; the node logs per batch, not per object, so forwarding debug lines costs little.
  */
-import type { Logger, LogFields, LogLevel } from '../../../agent/log';
+import { type Logger, type LogFields, type LogLevel, serializable } from '../../../agent/log';
 import type { WorkerMessage } from './protocol';
-
-/** Errors become their message (as the JSON logger writes them); anything else is sent as it is. */
-function cloneable(fields: LogFields): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(fields)) out[key] = value instanceof Error ? value.message : value;
-  return out;
-}
 
 class PortLogger implements Logger {
   constructor(
@@ -20,7 +13,8 @@ class PortLogger implements Logger {
   ) {}
 
   private send(level: LogLevel, message: string, fields: LogFields = {}): void {
-    const all = cloneable({ ...this.base, ...fields });
+    // Errors become their message, as the main thread's JSON logger would write them.
+    const all = serializable({ ...this.base, ...fields });
     try {
       this.post({ kind: 'log', level, message, fields: all });
     } catch {

@@ -349,7 +349,7 @@ export class Provisioner {
   private async unitState(conn: SshConnection): Promise<string | undefined> {
     const shown = await conn.exec('systemctl show -p ActiveState -p SubState -p Result -p ExecMainStatus swarmd', { sudo: true, timeoutMs: 30_000 }).catch(() => undefined);
     if (shown === undefined || shown.code !== 0) return undefined;
-    const props = new Map(shown.stdout.split('\n').map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)] as const));
+    const props = parseKeyValues(shown.stdout);
     const state = `${props.get('ActiveState') ?? '?'}/${props.get('SubState') ?? '?'}`;
     return `unit swarmd ${state} (result ${props.get('Result') ?? '?'}, exit status ${props.get('ExecMainStatus') ?? '?'})`;
   }
