@@ -5,6 +5,8 @@
  *   options: --sequential N (default 3000)  --concurrent N (default 30000)  --clients N (default 100)
  *            --systems swarmdesk,etcd (which to run; also swarmdesk-eager: commit indexes announced at once)
  *            --cpu-prof DIR (members write V8 CPU profiles there)
+ *            --rounds N (default 1: run the systems N times, every other round in reverse order, and print
+ *              medians and each round's ratio to etcd — single runs on a shared machine swing by ±20 %)
  * Besides writes/s it prints each process's CPU time per write (client, leader, followers): that barely
  * moves with other load on the machine, so it is the number to compare two versions by.
  */
@@ -25,11 +27,13 @@ const { values } = parseArgs({
     clients: { type: 'string', default: '100' },
     systems: { type: 'string', default: 'swarmdesk,etcd' },
     'cpu-prof': { type: 'string' },
+    rounds: { type: 'string', default: '1' },
   },
 });
 const SEQUENTIAL_OPS = Number(values.sequential);
 const CONCURRENT_OPS = Number(values.concurrent);
 const CLIENTS = Number(values.clients);
+const ROUNDS = Number(values.rounds);
 const VALUE = Buffer.alloc(256, 'v');
 const BASE_PORT = 24000 + Math.floor(Math.random() * 2000) * 10;
 
@@ -160,10 +164,17 @@ function cpuRow(name: string, mode: string, target: Target, p: Phase): string {
   return `| ${name} | ${mode} | ${client.toFixed(2)} | ${members[target.leader].toFixed(2)} | ${followers} | ${total.toFixed(2)} |`;
 }
 
+/** One system's results in one round. */
+interface Measured {
+  name: string;
+  target: Target;
+  sequential: Phase;
+  concurrent: Phase;
+}
+
 async function main(): Promise<void> {
+  if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new Error(`--rounds wants a positive whole number, not ${values.rounds}`);
   console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}`);
-  const rows: string[] = [];
-  const cpuRows: string[] = [];
   // In the order given, so interleaved runs can swap which system goes first.
   const targets: (() => Promise<Target>)[] = [];
   for (const system of (values.systems ?? '').split(',')) {
@@ -173,23 +184,69 @@ async function main(): Promise<void> {
     else if (await etcdAvailable()) targets.push(startEtcd);
     else console.log('etcd not installed (apt-get install etcd-server etcd-client): measuring swarmdesk only');
   }
-  for (const start of targets) {
-    const target = await start();
-    try {
-      const result = await measure(target);
-      rows.push(row(target.name, 'sequential', result.sequential.load), row(target.name, 'concurrent', result.concurrent.load));
-      cpuRows.push(cpuRow(target.name, 'sequential', target, result.sequential), cpuRow(target.name, 'concurrent', target, result.concurrent));
-    } finally {
-      await target.stop();
+  const rounds: Measured[][] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    // Every other round in reverse, so no system always runs first (on a fresh page cache, a cooler CPU).
+    const order = round % 2 === 0 ? targets : [...targets].reverse();
+    const measured: Measured[] = [];
+    for (const start of order) {
+      const target = await start();
+      try {
+        const result = await measure(target);
+        measured.push({ name: target.name, target, ...result });
+        if (ROUNDS > 1) console.log(`round ${round + 1}: ${target.name}: sequential ${Math.round(result.sequential.load.perSecond)}/s, concurrent ${Math.round(result.concurrent.load.perSecond)}/s`);
+      } finally {
+        await target.stop();
+      }
     }
+    rounds.push(measured);
+    if (round === 0) printTables(measured);
   }
+  if (ROUNDS > 1) printSummary(rounds);
+}
+
+function printTables(results: Measured[]): void {
   console.log('| system | load | clients | writes | writes/s | p50 ms | p99 ms | errors |');
   console.log('|---|---|---|---|---|---|---|---|');
-  for (const r of rows) console.log(r);
+  for (const r of results) console.log(`${row(r.target.name, 'sequential', r.sequential.load)}\n${row(r.target.name, 'concurrent', r.concurrent.load)}`);
   console.log('\nCPU ms per write, idle use taken off (/proc/<pid>/task/*/schedstat):');
   console.log('| system | load | client | leader | followers | total |');
   console.log('|---|---|---|---|---|---|');
-  for (const r of cpuRows) console.log(r);
+  for (const r of results) console.log(`${cpuRow(r.target.name, 'sequential', r.target, r.sequential)}\n${cpuRow(r.target.name, 'concurrent', r.target, r.concurrent)}`);
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+/** Medians over the rounds, and each round's ratio to etcd measured in that same round. */
+function printSummary(rounds: Measured[][]): void {
+  const names = [...new Set(rounds.flat().map((m) => m.name))];
+  const etcdName = names.find((name) => name.startsWith('etcd'));
+  const cpuTotal = (p: Phase) => p.cpuPerWrite.reduce((sum, ms) => sum + ms, 0);
+  console.log(`\nMedians of ${rounds.length} rounds (ratios: each round against etcd in the same round, then their median):`);
+  console.log('| system | sequential writes/s | ratio | p50 ms | concurrent writes/s | ratio | p50 ms | CPU ms/write seq / conc |');
+  console.log('|---|---|---|---|---|---|---|---|');
+  for (const name of names) {
+    const own = rounds.map((round) => round.find((m) => m.name === name)).filter((m): m is Measured => m !== undefined);
+    const ratios = (mode: 'sequential' | 'concurrent') => {
+      if (etcdName === undefined || name === etcdName) return '';
+      const perRound = rounds.flatMap((round) => {
+        const mine = round.find((m) => m.name === name);
+        const etcd = round.find((m) => m.name === etcdName);
+        return mine && etcd ? [mine[mode].load.perSecond / etcd[mode].load.perSecond] : [];
+      });
+      return `${median(perRound).toFixed(2)}× (${perRound.map((r) => r.toFixed(2)).join(', ')})`;
+    };
+    const perSecond = (mode: 'sequential' | 'concurrent') => Math.round(median(own.map((m) => m[mode].load.perSecond)));
+    const p50 = (mode: 'sequential' | 'concurrent') => median(own.map((m) => m[mode].load.p50Ms)).toFixed(2);
+    console.log(
+      `| ${name} | ${perSecond('sequential')} | ${ratios('sequential')} | ${p50('sequential')} | ${perSecond('concurrent')} | ${ratios('concurrent')} | ${p50('concurrent')} | ` +
+        `${median(own.map((m) => cpuTotal(m.sequential))).toFixed(2)} / ${median(own.map((m) => cpuTotal(m.concurrent))).toFixed(2)} |`,
+    );
+  }
 }
 
 main().catch((error: unknown) => {
