@@ -6,7 +6,8 @@
  *            --systems swarmdesk,etcd (which to run; also swarmdesk-eager: commit indexes announced at once)
  *            --cpu-prof DIR (members write V8 CPU profiles there)
  *            --rounds N (default 1: run the systems N times, every other round in reverse order, and print
- *              medians and each round's ratio to etcd — single runs on a shared machine swing by ±20 %)
+ *              medians and each round's ratio to etcd — single runs on a shared machine swing by ±20 %;
+ *              name each system once, the rounds do the repeating)
  * Besides writes/s it prints each process's CPU time per write (client, leader, followers): that barely
  * moves with other load on the machine, so it is the number to compare two versions by.
  */
