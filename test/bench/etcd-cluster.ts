@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { stopChildren } from './child-processes';
 
 const run = promisify(execFile);
 
@@ -52,13 +53,7 @@ export async function startEtcdCluster(basePort: number): Promise<EtcdCluster> {
   );
   const endpoints = names.map((_, i) => `127.0.0.1:${clientPort(i)}`);
   const stop = async () => {
-    // Wait until the members are gone (5 s, then SIGKILL): the next cluster of a --rounds run binds the same ports.
-    const exited = processes.map((p) => (p.exitCode !== null || p.signalCode !== null ? Promise.resolve() : new Promise((resolve) => p.once('exit', resolve))));
-    for (const p of processes) p.kill('SIGTERM');
-    const timeout = new Promise((resolve) => setTimeout(resolve, 5000));
-    await Promise.race([Promise.all(exited), timeout]);
-    for (const p of processes) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
-    await Promise.all(exited);
+    await stopChildren(processes);
     await rm(dir, { recursive: true, force: true });
   };
   try {

@@ -16,6 +16,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { stopChildren } from './child-processes';
 import { etcdAvailable, startEtcdCluster } from './etcd-cluster';
 import { cpuMeter } from './process-cpu';
 import { etcdPutRequest, RawUnaryClient } from './grpc-unary';
@@ -74,11 +75,8 @@ async function startSwarmdeskRaft(eagerCommit = false): Promise<Target> {
     child.once('exit', (code) => reject(new Error(`member exited with ${code}`)));
   })));
   const stop = async () => {
-    // Wait for the members to exit (their CPU profiles are written then, and their ports are free for
-    // the next cluster), or 5 s.
-    const exited = children.map((child) => (child.exitCode !== null ? Promise.resolve() : new Promise((resolve) => child.once('exit', resolve))));
-    for (const child of children) child.kill('SIGTERM');
-    await Promise.race([Promise.all(exited), new Promise((resolve) => setTimeout(resolve, 5000))]);
+    // The members write their CPU profiles as they exit.
+    await stopChildren(children);
     await rm(dir, { recursive: true, force: true });
   };
   const deadline = Date.now() + 20_000;
