@@ -72,6 +72,14 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 const ROLE_RETRY_MIN_MS = 250;
 const ROLE_RETRY_MAX_MS = 5_000;
 
+/** What a node is right now: the role its certificate carries, and whether its manager runs. */
+export interface NodeStatus {
+  role: NodeRole;
+  managerRunning: boolean;
+}
+
+export type NodeStatusListener = (status: NodeStatus) => void;
+
 export class NodeStartError extends Error {
   override readonly name = 'NodeStartError';
 }
@@ -89,6 +97,9 @@ export class SwarmNode {
   private wantedRole: NodeRole | undefined;
   private roleRetryTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  private readonly statusListeners = new Set<NodeStatusListener>();
+  /** The status last announced to the listeners, so each change is told once. */
+  private announcedStatus: NodeStatus;
   private readonly stoppedWaiters: ((reason: string | undefined) => void)[] = [];
 
   private constructor(
@@ -101,6 +112,7 @@ export class SwarmNode {
   ) {
     this.credentials = credentials;
     this.state = state;
+    this.announcedStatus = this.status;
   }
 
   get nodeId(): string {
@@ -125,6 +137,36 @@ export class SwarmNode {
 
   get runningManager(): Manager | undefined {
     return this.manager;
+  }
+
+  get status(): NodeStatus {
+    return { role: this.role, managerRunning: this.manager !== undefined };
+  }
+
+  /**
+   * Calls `listener` each time the role or whether the manager runs changes (a promotion shows as
+   * manager-without-manager, then manager-running; a demotion the other way round). Returns the
+   * unsubscribe function.
+   */
+  onStatusChange(listener: NodeStatusListener): () => void {
+    this.statusListeners.add(listener);
+    return () => this.statusListeners.delete(listener);
+  }
+
+  /** Tells the listeners if the status differs from the one they heard last. */
+  private announceStatus(): void {
+    const status = this.status;
+    const last = this.announcedStatus;
+    if (last.role === status.role && last.managerRunning === status.managerRunning) return;
+    this.announcedStatus = status;
+    for (const listener of [...this.statusListeners]) {
+      try {
+        listener(status);
+      } catch (err) {
+        // A listener's bug must not leave a role change half done.
+        this.options.logger.error('a node status listener failed', { error: err instanceof Error ? err.message : String(err) });
+      }
+    }
   }
 
   /** Settles when the node stops by itself (removed from the cluster) or is stopped; with the reason. */
@@ -256,6 +298,7 @@ export class SwarmNode {
         return [duty, logs, orchestration, scheduler];
       },
     });
+    this.announceStatus();
     // "Running" should mean swarmctl works: wait for a leader (bounded: with quorum lost there is none).
     const electionMs = this.raftTiming().tickMs * this.raftTiming().electionTick;
     if (!(await this.manager.waitUntilServing(electionMs * 10))) {
@@ -321,6 +364,7 @@ export class SwarmNode {
   private async stopManager(): Promise<void> {
     const manager = this.manager;
     this.manager = undefined;
+    this.announceStatus();
     await manager?.stop();
   }
 
@@ -390,6 +434,7 @@ export class SwarmNode {
         this.credentials = { rootCaPem: renewed.rootCaPem, certPem: renewed.certPem, keyPem: renewed.keyPem, caKeyPem: renewed.caKeyPem ?? (renewed.role === 'manager' ? credentials.caKeyPem : undefined) };
         await writeCredentials(this.paths, this.credentials, renewed.role);
         this.options.logger.info('certificate renewed', { role: renewed.role, manager: address });
+        this.announceStatus();
         this.scheduleRenewal();
         return;
       } catch (err) {

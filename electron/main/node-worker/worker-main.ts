@@ -11,12 +11,6 @@ import { portLogger } from './port-logger';
 import { type CallMessage, type NodeWorkerCalls, toWireError, type WorkerMessage } from './protocol';
 import { WorkerFeeds } from './worker-feeds';
 
-/**
- * SwarmNode announces no role change, so the worker looks every half second (two getters) and tells
- * the main thread when the role or the manager changed; the UI shows a promotion that much later.
- */
-const STATUS_CHECK_MS = 500;
-
 const port = parentPort;
 if (port === null) throw new Error('worker-main.ts runs in a worker thread (see node-worker.ts)');
 
@@ -33,23 +27,19 @@ const feeds = new WorkerFeeds((feedId, event) => {
 });
 let node: SwarmNode | undefined;
 let stopping = false;
-let statusTimer: NodeJS.Timeout | undefined;
+let unwatchStatus: (() => void) | undefined;
 
 function running(): SwarmNode {
   if (node === undefined) throw new ApiError('Unavailable', 'the local node is not running');
   return node;
 }
 
+/** Tells the main thread as soon as the role or the manager changes, and ends feeds on a stopped manager. */
 function watchStatus(started: SwarmNode): void {
-  let last = '';
-  statusTimer = setInterval(() => {
-    const manager = started.runningManager;
-    const status = { kind: 'status', role: started.role, managerRunning: manager !== undefined } as const;
-    const key = `${status.role}/${status.managerRunning}`;
-    if (key !== last) post(status);
-    last = key;
-    feeds.dropStale(manager);
-  }, STATUS_CHECK_MS);
+  unwatchStatus = started.onStatusChange(({ role, managerRunning }) => {
+    post({ kind: 'status', role, managerRunning });
+    feeds.dropStale(started.runningManager);
+  });
 }
 
 async function start(options: NodeWorkerCalls['start']['args']): Promise<NodeWorkerCalls['start']['result']> {
@@ -72,7 +62,7 @@ async function start(options: NodeWorkerCalls['start']['args']): Promise<NodeWor
 
 async function stop(reason: string): Promise<null> {
   stopping = true;
-  clearInterval(statusTimer);
+  unwatchStatus?.();
   feeds.closeAll();
   await node?.stop(reason);
   return null;
