@@ -17,21 +17,21 @@ const logger = createLogger({ level: 'info', format: 'json', write: (line) => li
 let dir: string;
 const nodes: SwarmNode[] = [];
 
-async function startNode(name: string, join?: { addr: string; token: string; socket: string }): Promise<SwarmNode> {
+async function startNode(name: string, joining?: { addr: string; token: string; socket: string }): Promise<SwarmNode> {
   const port = await freePort();
   const node = await SwarmNode.start({
-    stateDir: `${dir}/${name}`,
+    stateDir: join(dir, name),
     listenRemoteApi: `127.0.0.1:${port}`,
     advertiseRemoteApi: `127.0.0.1:${port}`,
     hostname: name,
-    joinAddr: join?.addr,
-    joinToken: join?.token,
+    joinAddr: joining?.addr,
+    joinToken: joining?.token,
     tickMs: 50,
     logger: logger.child({ node: name }),
   });
   nodes.push(node);
   // swarmctl finds a node by its name once its session has registered it.
-  if (join !== undefined) await untilNodes(join.socket, `${name} in node ls`, (rows) => rows.some((row) => row.name === name), 60_000);
+  if (joining !== undefined) await untilNodes(joining.socket, `${name} in node ls`, (rows) => rows.some((row) => row.name === name), 60_000);
   return node;
 }
 
