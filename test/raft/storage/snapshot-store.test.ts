@@ -112,7 +112,7 @@ describe('SnapshotStore', () => {
   });
 
   it('a large snapshot is checksummed between turns of the event loop, into the same file bytes', async () => {
-    const fs = new MemoryFs(); // its operations settle as microtasks: any turn of the loop during save is the CRC's
+    const fs = new MemoryFs(); // its operations settle as microtasks, so every turn of the loop during save is the CRC's
     const store = await SnapshotStore.open(ROOT, fs);
     const data = new Uint8Array(16 * 1024 * 1024);
     for (let i = 0; i < data.length; i += 4096) data[i] = i % 251;
