@@ -11,7 +11,7 @@ import { ApiError } from '../api/errors';
 import { addNodeCaService } from '../ca/ca-service';
 import type { RootCa } from '../ca/root-ca';
 import type { SecretSealer } from '../ca/sealing';
-import { clientCredentials, type ClientTlsMaterial, listenMutualTls, managerChannelOptions, type MutualTlsListener, peerIdentity, requireRole } from '../ca/tls-credentials';
+import { clientCredentials, type ClientTlsMaterial, listenMutualTls, managerChannelOptions, type MutualTlsListener, peerIdentity, requireRole, withoutChannelz } from '../ca/tls-credentials';
 import type { Logger } from '../log';
 import { RaftRunner } from '../raft/runner';
 import type { Proposer } from '../raft/state-machine';
@@ -115,7 +115,7 @@ export class Manager {
     };
     const peerCheck = { rootCaPem: options.tls.rootCaPem, clusterId: options.clusterId };
 
-    const server = new grpc.Server();
+    const server = new grpc.Server(withoutChannelz);
     const transport = new GrpcRaftTransport({
       server,
       channelCredentials: clientCredentials(peerTls),
@@ -139,7 +139,7 @@ export class Manager {
       },
       onInternalError: reportBug,
     });
-    const socketServer = new grpc.Server();
+    const socketServer = new grpc.Server(withoutChannelz);
     const duties = options.extend?.({ server, socketServer, store, runner: () => late.runner, routing, peerTls }) ?? [];
 
     const listener = await listenMutualTls(server, options.listenHost, options.listenPort, options.tls);

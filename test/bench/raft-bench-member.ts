@@ -10,6 +10,7 @@ import { RaftRunner } from '../../agent/raft/runner';
 import { NodeFs } from '../../agent/raft/storage/fs';
 import { DurableRaftStorage } from '../../agent/raft/storage/raft-storage';
 import { GrpcRaftTransport } from '../../agent/raft/transport/grpc-transport';
+import { withoutChannelz } from '../../agent/ca/tls-credentials';
 import { KvStateMachine } from '../raft/kv-state-machine';
 
 const { values } = parseArgs({
@@ -43,8 +44,8 @@ async function main(): Promise<void> {
       return [Number(peerId), address];
     }),
   );
-  const raftServer = new grpc.Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
-  const transport = new GrpcRaftTransport({ server: raftServer, channelCredentials: grpc.credentials.createInsecure() });
+  const raftServer = new grpc.Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024, ...withoutChannelz });
+  const transport = new GrpcRaftTransport({ server: raftServer, channelCredentials: grpc.credentials.createInsecure(), channelOptions: withoutChannelz });
   await bind(raftServer, String(values.port));
   const { storage, state } = await DurableRaftStorage.open(String(values.dir), new NodeFs());
   const runner = await RaftRunner.start({
@@ -59,7 +60,7 @@ async function main(): Promise<void> {
     lazyCommitNotice: !values['eager-commit'],
   });
 
-  const benchServer = new grpc.Server();
+  const benchServer = new grpc.Server(withoutChannelz); // as the manager's servers
   benchServer.addService(benchService, {
     put: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
       runner.propose(call.request).then(
