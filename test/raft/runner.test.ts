@@ -5,7 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { RaftRunner } from '../../agent/raft/runner';
 import { DurableRaftStorage } from '../../agent/raft/storage/raft-storage';
 import { NodeFs } from '../../agent/raft/storage/fs';
-import { MemoryRaftNetwork } from '../../agent/raft/transport/memory-transport';
+import { MemoryRaftNetwork, type MemoryRaftTransport } from '../../agent/raft/transport/memory-transport';
+import { type Message, MessageType, type NodeId } from '../../agent/raft/types';
 import { KvStateMachine, put } from './kv-state-machine';
 
 const dirs: string[] = [];
@@ -71,6 +72,27 @@ async function cluster(network: MemoryRaftNetwork, ids: number[]): Promise<Membe
   return members;
 }
 
+/** A network that knows which messages are still on their way: sent, not yet received. */
+class WatchedNetwork extends MemoryRaftNetwork {
+  readonly onTheWay = new Set<Message>();
+
+  override transport(id: NodeId): MemoryRaftTransport {
+    const transport = super.transport(id);
+    const receive = transport.receive.bind(transport);
+    transport.receive = (message) => {
+      this.onTheWay.delete(message);
+      receive(message);
+    };
+    return transport;
+  }
+
+  override deliver(message: Message): boolean {
+    const taken = super.deliver(message);
+    if (taken) this.onTheWay.add(message);
+    return taken;
+  }
+}
+
 function leaderOf(members: Member[]): Member | undefined {
   return members.find((m) => m.runner.isLeader);
 }
@@ -104,6 +126,28 @@ describe('raft runner', () => {
     await leader.runner.propose(put('x', 'fresh'));
     await follower.runner.linearizableBarrier();
     expect(follower.sm.data.get('x')).toBe('fresh');
+  });
+
+  it("lets a follower's acknowledgement leave before it applies what the same Ready committed", async () => {
+    // A socket (this network, Node's HTTP/2) writes what was sent when the current turn of the event
+    // loop ends; applying in the same turn made every answer wait for the apply.
+    const network = new WatchedNetwork();
+    const members = await cluster(network, [1, 2, 3]);
+    await until(() => leaderOf(members) !== undefined);
+    const leader = leaderOf(members) as Member;
+    let applies = 0;
+    const heldBack: string[] = [];
+    for (const follower of members.filter((m) => m !== leader)) {
+      follower.sm.onApply = () => {
+        applies++;
+        for (const m of network.onTheWay) {
+          if (m.from === follower.id && (m.type === MessageType.AppResp || m.type === MessageType.HeartbeatResp)) heldBack.push(`${MessageType[m.type]} ${m.index} from ${m.from}`);
+        }
+      };
+    }
+    for (let i = 0; i < 30; i++) await leader.runner.propose(put('k', `v${i}`));
+    await until(() => applies >= 2 * 30);
+    expect(heldBack).toEqual([]);
   });
 
   it('hands the event loop back while applying a long run of committed entries', async () => {
