@@ -441,17 +441,26 @@ export class RaftRunner implements Proposer {
     this.schedule();
   }
 
+  /**
+   * Handles what the core has ready once the code that stepped it (a message, a proposal, a tick) is
+   * done: in the same turn of the event loop, not at its end. Node's HTTP/2 writes what a Ready sends
+   * when the turn it was sent in ends, so handling Readies in setImmediate's check phase put every
+   * App and answer one more loop iteration (and whatever I/O it polled first) later. Not a busy loop:
+   * new work only comes from I/O and timers, so each round waits for the loop to turn.
+   */
   private schedule(): void {
     if (this.scheduled || this.stopped) return;
     this.scheduled = true;
-    this.scheduler.defer(() => {
+    const run = () => {
       this.scheduled = false;
       if (this.processing || this.stopped) return;
       this.processing = this.processReadies().finally(() => {
         this.processing = undefined;
         if (!this.stopped && this.hasWork()) this.schedule();
       });
-    });
+    };
+    if (this.scheduler.soon) this.scheduler.soon(run);
+    else this.scheduler.defer(run);
   }
 
   /** A Ready to handle, or an encoded snapshot to save. */

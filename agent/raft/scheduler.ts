@@ -14,6 +14,11 @@ export interface Scheduler {
   every(ms: number, fn: () => void): TimerHandle;
   /** Runs fn soon, after the current macrotask (so several events can be handled in one batch). */
   defer(fn: () => void): void;
+  /**
+   * Runs fn once the code running now is done, before the event loop turns (a microtask), so what fn
+   * sends leaves in this turn. Schedulers without it use `defer`.
+   */
+  soon?(fn: () => void): void;
 }
 
 export const realScheduler: Scheduler = {
@@ -28,5 +33,8 @@ export const realScheduler: Scheduler = {
   },
   defer(fn) {
     setImmediate(fn);
+  },
+  soon(fn) {
+    queueMicrotask(fn);
   },
 };

@@ -150,6 +150,22 @@ describe('raft runner', () => {
     expect(heldBack).toEqual([]);
   });
 
+  it('handles a proposal in the turn it was made: its appends are on their way before the event loop turns', async () => {
+    const network = new WatchedNetwork();
+    const members = await cluster(network, [1, 2, 3]);
+    await until(() => leaderOf(members) !== undefined);
+    const leader = leaderOf(members) as Member;
+    await leader.runner.propose(put('warm', 'up'));
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the runner has nothing left to do
+    const appendsOnTheWay = () => [...network.onTheWay].filter((m) => m.from === leader.id && m.type === MessageType.App && m.entries.length > 0).length;
+    // Queued before the proposal, this runs at the next check phase: a runner that waited for
+    // setImmediate would not have sent anything by then.
+    const atNextTurn = new Promise<number>((resolve) => setImmediate(() => resolve(appendsOnTheWay())));
+    const written = leader.runner.propose(put('a', '1'));
+    expect(await atNextTurn).toBe(2);
+    await written;
+  });
+
   it('hands the event loop back while applying a long run of committed entries', async () => {
     const network = new MemoryRaftNetwork();
     const members = await cluster(network, [1, 2, 3]);
