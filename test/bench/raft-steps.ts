@@ -215,6 +215,7 @@ async function main(): Promise<void> {
     tracefs('tracing_on', '0');
     tracefs('set_event', '');
     tracefs('buffer_size_kb', '1410');
+    tracefs('options/record-tgid', '0');
   }
   printTable(results);
 }
