@@ -446,7 +446,7 @@ export class RaftRunner implements Proposer {
    * done: in the same turn of the event loop, not at its end. Node's HTTP/2 writes what a Ready sends
    * when the turn it was sent in ends, so handling Readies in setImmediate's check phase put every
    * App and answer one more loop iteration (and whatever I/O it polled first) later. Not a busy loop:
-   * new work only comes from I/O and timers, so each round waits for the loop to turn.
+   * the runner makes no work for itself; it comes from I/O, timers and callers' proposals.
    */
   private schedule(): void {
     if (this.scheduled || this.stopped) return;
