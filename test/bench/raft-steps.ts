@@ -96,15 +96,18 @@ function analyse(events: TraceEvent[]): { writes: number; medians: Record<Step, 
   const open = new Map<number, number[]>();
   const disk: DiskWrite[] = [];
   for (const e of events) {
-    if (e.kind === 'disk-start') open.set(e.tgid, [...(open.get(e.tgid) ?? []), e.us]);
-    else if (e.kind === 'disk-end') {
+    if (e.kind === 'disk-start') {
+      const starts = open.get(e.tgid) ?? [];
+      starts.push(e.us);
+      open.set(e.tgid, starts);
+    } else if (e.kind === 'disk-end') {
       const start = open.get(e.tgid)?.shift();
       if (start !== undefined) disk.push({ start, end: e.us, tgid: e.tgid });
     }
   }
   disk.sort((a, b) => a.start - b.start);
   const members = new Set(disk.map((d) => d.tgid));
-  const leader = mostCommon(disk.filter((d, i) => i > 0 && d.start - Math.max(...disk.slice(Math.max(0, i - 3), i).map((p) => p.end)) > 300).map((d) => d.tgid));
+  const leader = writeStarter(disk);
   const client = mostCommon(events.filter((e) => e.kind === 'write' && !members.has(e.tgid)).map((e) => e.tgid));
   const next = (after: number, tgid: number, kind: Kind): number | undefined => {
     for (let i = firstAfter(events, after); i < events.length; i++) if (events[i].tgid === tgid && events[i].kind === kind) return events[i].us;
@@ -142,6 +145,15 @@ function analyse(events: TraceEvent[]): { writes: number; medians: Record<Step, 
   }
   const medians = Object.fromEntries(STEPS.map(([, key]) => [key, median(samples.get(key) ?? [])])) as Record<Step, number>;
   return { writes, medians };
+}
+
+/**
+ * The leader: the member whose WAL write most often starts after a quiet spell (300 µs after the
+ * writes before it ended), i.e. the one that starts each replicated write.
+ */
+function writeStarter(disk: DiskWrite[]): number {
+  const afterQuiet = disk.filter((d, i) => i > 0 && d.start - Math.max(...disk.slice(Math.max(0, i - 3), i).map((p) => p.end)) > 300);
+  return mostCommon(afterQuiet.map((d) => d.tgid));
 }
 
 /** Index of the first event later than `us` (events are sorted by time). */
