@@ -3,6 +3,7 @@
  * with a key-value state machine and a small unary "Put" service for the load generator.
  *   tsx test/bench/raft-bench-member.ts --id 1 --port 5001 --bench-port 6001 --dir D --peers 2=127.0.0.1:5002,3=127.0.0.1:5003
  *   [--eager-commit]  announce every commit index with an App of its own (etcd's way; lazyCommitNotice off)
+ *   [--blocking-wal]  WAL appends as blocking system calls on the loop's thread (see blocking-append-fs.ts)
  */
 import * as grpc from '@grpc/grpc-js';
 import { parseArgs } from 'node:util';
@@ -12,6 +13,7 @@ import { DurableRaftStorage } from '../../agent/raft/storage/raft-storage';
 import { GrpcRaftTransport } from '../../agent/raft/transport/grpc-transport';
 import { withoutChannelz } from '../../agent/ca/tls-credentials';
 import { KvStateMachine } from '../raft/kv-state-machine';
+import { BlockingAppendFs } from './blocking-append-fs';
 
 const { values } = parseArgs({
   options: {
@@ -21,6 +23,7 @@ const { values } = parseArgs({
     dir: { type: 'string' },
     peers: { type: 'string' },
     'eager-commit': { type: 'boolean', default: false },
+    'blocking-wal': { type: 'boolean', default: false },
   },
 });
 
@@ -47,7 +50,8 @@ async function main(): Promise<void> {
   const raftServer = new grpc.Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024, ...withoutChannelz });
   const transport = new GrpcRaftTransport({ server: raftServer, channelCredentials: grpc.credentials.createInsecure(), channelOptions: withoutChannelz });
   await bind(raftServer, String(values.port));
-  const { storage, state } = await DurableRaftStorage.open(String(values.dir), new NodeFs());
+  const fs = values['blocking-wal'] ? new BlockingAppendFs() : new NodeFs();
+  const { storage, state } = await DurableRaftStorage.open(String(values.dir), fs);
   const runner = await RaftRunner.start({
     id,
     address: `127.0.0.1:${values.port}`,

@@ -3,7 +3,9 @@
  * 256-byte values: writes per second and latency for one client and for 100 concurrent clients. When
  * Debian's etcd-server is installed, the same load runs against a three-member etcd for comparison.
  *   options: --sequential N (default 3000)  --concurrent N (default 30000)  --clients N (default 100)
- *            --systems swarmdesk,etcd (which to run; also swarmdesk-eager: commit indexes announced at once)
+ *            --systems swarmdesk,etcd (which to run; also swarmdesk-eager: commit indexes announced at once;
+ *              swarmdesk-blocking-wal: WAL writes block the members' loops, never the product's way, to
+ *              measure what the thread pool's hand-offs cost)
  *            --cpu-prof DIR (members write V8 CPU profiles there)
  *            --rounds N (default 1: run the systems N times, every other round in reverse order, and print
  *              medians and each round's ratio to etcd — single runs on a shared machine swing by ±20 %;
@@ -55,7 +57,10 @@ interface Phase {
   cpuPerWrite: number[];
 }
 
-async function startSwarmdeskRaft(eagerCommit = false): Promise<Target> {
+/** The product's members, or one of two variants kept for comparison (see the options above). */
+type SwarmdeskVariant = 'as shipped' | 'eager commit' | 'blocking WAL';
+
+async function startSwarmdeskRaft(variant: SwarmdeskVariant = 'as shipped'): Promise<Target> {
   const dir = await mkdtemp(join(tmpdir(), 'swarmdesk-raft-bench-'));
   const ids = [1, 2, 3];
   const raftPort = (id: number) => BASE_PORT + id;
@@ -67,7 +72,8 @@ async function startSwarmdeskRaft(eagerCommit = false): Promise<Target> {
       '--bench-port', String(benchPort(id)),
       '--dir', join(dir, `m${id}`),
       '--peers', ids.filter((p) => p !== id).map((p) => `${p}=127.0.0.1:${raftPort(p)}`).join(','),
-      ...(eagerCommit ? ['--eager-commit'] : []),
+      ...(variant === 'eager commit' ? ['--eager-commit'] : []),
+      ...(variant === 'blocking WAL' ? ['--blocking-wal'] : []),
     ], { execArgv: ['--import', 'tsx', ...profileArgs(id)], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
   );
   await Promise.all(children.map((child) => new Promise((resolve, reject) => {
@@ -87,7 +93,7 @@ async function startSwarmdeskRaft(eagerCommit = false): Promise<Target> {
       probe.close();
       if (role.toString() === 'leader') {
         return {
-          name: eagerCommit ? 'swarmdesk raft (eager commit)' : 'swarmdesk raft',
+          name: variant === 'as shipped' ? 'swarmdesk raft' : `swarmdesk raft (${variant})`,
           address: `127.0.0.1:${benchPort(id)}`,
           pids: children.map((child) => child.pid ?? 0),
           leader: ids.indexOf(id),
@@ -178,8 +184,9 @@ async function main(): Promise<void> {
   const targets: (() => Promise<Target>)[] = [];
   for (const system of (values.systems ?? '').split(',')) {
     if (system === 'swarmdesk') targets.push(() => startSwarmdeskRaft());
-    else if (system === 'swarmdesk-eager') targets.push(() => startSwarmdeskRaft(true));
-    else if (system !== 'etcd') throw new Error(`unknown system ${system} (swarmdesk, swarmdesk-eager, etcd)`);
+    else if (system === 'swarmdesk-eager') targets.push(() => startSwarmdeskRaft('eager commit'));
+    else if (system === 'swarmdesk-blocking-wal') targets.push(() => startSwarmdeskRaft('blocking WAL'));
+    else if (system !== 'etcd') throw new Error(`unknown system ${system} (swarmdesk, swarmdesk-eager, swarmdesk-blocking-wal, etcd)`);
     else if (await etcdAvailable()) targets.push(startEtcd);
     else console.log('etcd not installed (apt-get install etcd-server etcd-client): measuring swarmdesk only');
   }
